@@ -1,0 +1,37 @@
+"""What a user may act for: the structures, or services, they are attached to."""
+
+from dataclasses import dataclass
+
+from structures.models import Membership, Service, Structure
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A structure a user acts for, as a whole (service None) or through one service."""
+
+    structure: Structure
+    service: Service | None = None
+
+    @property
+    def is_whole_structure(self) -> bool:
+        return self.service is None
+
+
+def scopes_of(user) -> list[Scope]:
+    """Return the structures and services `user` may act for, in one query.
+
+    An attachment to a whole structure makes attachments to its services
+    redundant, so the structure then appears once, without a service.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return []
+    memberships = Membership.objects.filter(user=user).select_related("structure", "service")
+    whole = {m.structure_id for m in memberships if m.service_id is None}
+    scopes = [
+        Scope(m.structure, m.service)
+        for m in memberships
+        if m.service_id is None or m.structure_id not in whole
+    ]
+    return sorted(
+        scopes, key=lambda s: (s.structure.designation, s.service.code if s.service else "")
+    )
