@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test lint format messages bench clean
+.PHONY: demo test lint format messages check-messages bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,10 +15,21 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 locale/fr/LC_MESSAGES/django.mo: locale/fr/LC_MESSAGES/django.po $(STAMP)
-	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
 
 messages: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py makemessages --locale fr --ignore=.venv --ignore=var --no-obsolete --add-location file
+
+# Fails when a translatable text has no French translation, or a fuzzy one.
+check-messages: messages
+	@untranslated=$$(msgattrib --untranslated locale/fr/LC_MESSAGES/django.po | grep -c '^msgid' || true); \
+	fuzzy=$$(msgattrib --only-fuzzy locale/fr/LC_MESSAGES/django.po | grep -c '^msgid' || true); \
+	if [ "$$untranslated$$fuzzy" != "00" ]; then \
+		msgattrib --untranslated locale/fr/LC_MESSAGES/django.po; \
+		msgattrib --only-fuzzy locale/fr/LC_MESSAGES/django.po; \
+		echo "French translations missing ($$untranslated) or fuzzy ($$fuzzy): run make messages and translate."; \
+		exit 1; \
+	fi
 
 demo: $(STAMP) locale/fr/LC_MESSAGES/django.mo
 	DEBUG=1 $(BIN)/python manage.py migrate --verbosity 0

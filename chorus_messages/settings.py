@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 from chorus_messages.env import read_bool, read_int, read_list, read_str
 
@@ -36,7 +35,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "chorus_messages.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -60,6 +59,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "chorus_messages.context_processors.previous_login",
             ],
         },
     },
@@ -98,7 +98,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = read_bool("AXES_ENABLED", default=True)
 
 LANGUAGE_CODE = "fr"
-LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
+# Language names stay in their own language, as in any language menu.
+LANGUAGES = [("fr", "Français"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
@@ -158,3 +159,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": read_str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+EMAIL_HOST = read_str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = read_int("EMAIL_PORT", default=25)
+EMAIL_USE_TLS = read_bool("EMAIL_USE_TLS", default=False)

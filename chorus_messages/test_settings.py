@@ -5,7 +5,7 @@ import os
 # Tests run without DEBUG, like production, so they need a key of their own.
 os.environ.setdefault("SECRET_KEY", "test-only-key-not-secret")
 
-from chorus_messages.settings import *  # noqa: E402, F403
+from chorus_messages.settings import *  # noqa: F403
 
 # Hashed file names need collectstatic; tests read static files where they are.
 STORAGES = {
@@ -17,3 +17,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing
