@@ -1,0 +1,346 @@
+"""Messages, their deliveries to recipient structures, and the audit trail."""
+
+import re
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
+
+from chorus_messages.text import fold
+from structures.models import PartnerKind, Service, Structure
+
+TITLE_MAX_LENGTH = 50
+BODY_MAX_LENGTH = 2000
+REFERENCE_PREFIX = "MSG_"
+_REFERENCE_PATTERN = re.compile(r"MSG_(\d{9})")
+
+
+class MessageStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+
+
+class DeliverySource(models.TextChoices):
+    """How a recipient was chosen."""
+
+    TYPED = "typed", _("Typed identifier")
+    SEARCH = "search", _("Recipient search")
+    ALL = "all", _("All my recipients")
+    MAILING_LIST = "list", _("Mailing list")
+
+
+def format_reference(number: int) -> str:
+    """Return the reference shown to users for message number `number`: MSG_ + 9 digits."""
+    return f"{REFERENCE_PREFIX}{number:09d}"
+
+
+def parse_reference(reference: str) -> int | None:
+    """Return the message number in a reference such as MSG_000000184, or None."""
+    match = _REFERENCE_PATTERN.fullmatch((reference or "").strip().upper())
+    return int(match.group(1)) if match else None
+
+
+class MessageQuerySet(models.QuerySet):
+    def drafts(self):
+        """Return the messages not sent yet."""
+        return self.filter(status=MessageStatus.DRAFT)
+
+    def sent(self):
+        """Return the sent messages."""
+        return self.filter(status=MessageStatus.SENT)
+
+    def displayed_on(self, day):
+        """Return the sent messages whose display period contains `day`, both ends included."""
+        return self.sent().filter(display_start__lte=day, display_end__gte=day)
+
+    def for_user(self, user):
+        """Return the messages `user` may see and act on as a sender.
+
+        A user attached to a whole structure sees all of its messages; a user
+        restricted to a service sees the messages sent in that service's name.
+        """
+        from structures.access import scopes_of
+
+        condition = Q(pk__in=[])
+        for scope in scopes_of(user):
+            if scope.is_whole_structure:
+                condition |= Q(sender=scope.structure)
+            else:
+                condition |= Q(sender=scope.structure, sender_service=scope.service)
+        return self.filter(condition)
+
+    def delete(self):
+        """Delete drafts only; raise ProtectedError when the set holds a sent message."""
+        sent = list(self.sent()[:1])
+        if sent:
+            raise models.ProtectedError(_("A sent message cannot be deleted."), set(sent))
+        return super().delete()
+
+
+class Message(models.Model):
+    """A one-way announcement from a sender structure to partner structures."""
+
+    sender = models.ForeignKey(
+        Structure,
+        verbose_name=_("sender structure"),
+        on_delete=models.PROTECT,
+        related_name="messages_sent",
+    )
+    sender_service = models.ForeignKey(
+        Service,
+        verbose_name=_("sender service"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    recipient_kind = models.CharField(
+        _("recipient type"),
+        max_length=10,
+        choices=PartnerKind.choices,
+        default=PartnerKind.CUSTOMERS,
+    )
+    all_recipients = models.BooleanField(_("all my recipients"), default=False)
+    title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH, blank=True)
+    # Lower case, accents removed: the Outbox title filter searches this column.
+    title_folded = models.CharField(max_length=TITLE_MAX_LENGTH * 2, blank=True, editable=False)
+    body = models.TextField(
+        _("message"),
+        max_length=BODY_MAX_LENGTH,
+        blank=True,
+        validators=[MaxLengthValidator(BODY_MAX_LENGTH)],
+    )
+    display_start = models.DateField(_("display start date"), null=True, blank=True)
+    display_end = models.DateField(_("display end date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=MessageStatus.choices,
+        default=MessageStatus.DRAFT,
+    )
+    created_at = models.DateTimeField(_("creation date"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    updated_at = models.DateTimeField(_("last modified"), auto_now=True)
+    sent_at = models.DateTimeField(_("sending date"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(display_end__gte=F("display_start"))
+                | Q(display_start__isnull=True)
+                | Q(display_end__isnull=True),
+                name="message_end_not_before_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=MessageStatus.DRAFT)
+                | (
+                    Q(display_start__isnull=False, display_end__isnull=False)
+                    & ~Q(title="")
+                    & ~Q(body="")
+                ),
+                name="message_sent_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("title"), TITLE_MAX_LENGTH),
+                name="message_title_max_length",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), BODY_MAX_LENGTH),
+                name="message_body_max_length",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=MessageStatus.values), name="message_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sender", "-created_at"], name="message_sender_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+    def save(self, *args, **kwargs):
+        from messaging.rules import check_sent_message_changes
+
+        self.body = normalize_line_breaks(self.body)
+        self.title_folded = fold(self.title)
+        if self.pk:
+            check_sent_message_changes(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self.is_draft:
+            raise models.ProtectedError(_("A sent message cannot be deleted."), {self})
+        return super().delete(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        # Browsers send CRLF; the 2,000-character limit counts a line break once.
+        self.body = normalize_line_breaks(self.body)
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
+        from messaging.rules import check_message
+
+        check_message(self)
+
+    @property
+    def reference(self) -> str:
+        """The user-facing reference; the message number is its primary key."""
+        return format_reference(self.pk) if self.pk else ""
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == MessageStatus.DRAFT
+
+    @property
+    def is_sent(self) -> bool:
+        return self.status == MessageStatus.SENT
+
+    def is_expired(self, today) -> bool:
+        """Return whether the message is sent and its display period ended before `today`."""
+        return self.is_sent and self.display_end is not None and self.display_end < today
+
+
+def normalize_line_breaks(text: str) -> str:
+    """Return `text` with CRLF and CR line breaks as LF, so each counts as one character."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def in_mailbox_of(self, user, day):
+        """Return the deliveries to `user`'s structures of the messages displayed on `day`.
+
+        A user attached to a whole structure receives what is sent to it or to
+        any of its services; a user restricted to a service receives what is
+        sent to the structure as a whole or to that service.
+        """
+        from structures.access import scopes_of
+
+        condition = Q(pk__in=[])
+        for scope in scopes_of(user):
+            if scope.is_whole_structure:
+                condition |= Q(recipient=scope.structure)
+            else:
+                condition |= Q(recipient=scope.structure) & (
+                    Q(recipient_service__isnull=True) | Q(recipient_service=scope.service)
+                )
+        return self.filter(
+            condition,
+            message__status=MessageStatus.SENT,
+            message__display_start__lte=day,
+            message__display_end__gte=day,
+        )
+
+
+class Delivery(models.Model):
+    """One recipient structure, or one of its services, of one message."""
+
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    recipient = models.ForeignKey(
+        Structure,
+        verbose_name=_("recipient structure"),
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+    )
+    recipient_service = models.ForeignKey(
+        Service,
+        verbose_name=_("recipient service"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    source = models.CharField(
+        _("chosen by"), max_length=10, choices=DeliverySource.choices, default=DeliverySource.TYPED
+    )
+    added_at = models.DateTimeField(_("date added"))
+    read_at = models.DateTimeField(_("read on"), null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "recipient"],
+                condition=Q(recipient_service__isnull=True),
+                name="delivery_structure_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["message", "recipient", "recipient_service"],
+                condition=Q(recipient_service__isnull=False),
+                name="delivery_service_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "message"], name="delivery_recipient_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.message_id} → {self.recipient_id}"
+
+
+class MessageEvent(models.Model):
+    """One entry of a message's audit trail: who did what, and when."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        MODIFIED = "modified", _("Modified")
+        SENT = "sent", _("Sent")
+        RECIPIENTS_ADDED = "recipients_added", _("Recipients added")
+        DELETED = "deleted", _("Deleted")
+
+    message = models.ForeignKey(
+        Message,
+        verbose_name=_("message"),
+        on_delete=models.SET_NULL,
+        related_name="events",
+        null=True,
+    )
+    # Kept as text so that the trail of a deleted draft still names it.
+    message_reference = models.CharField(_("reference"), max_length=20)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+    )
+    at = models.DateTimeField(_("date"), auto_now_add=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.message_reference} {self.action}"
