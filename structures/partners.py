@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from structures.models import Invoice, Partner, PartnerKind
+from structures.models import Invoice, Partner, PartnerKind, Service, Structure
 
 logger = logging.getLogger(__name__)
 
@@ -98,3 +98,43 @@ def rebuild_partners() -> int:
     count = Partner.objects.count()
     logger.info("Partner relation rebuilt: %s rows", count)
     return count
+
+
+def missing_partners(structure_id, kind, pairs):
+    """Return the (structure, service) pairs of `pairs` that are not partners of a structure.
+
+    `pairs` holds (structure id, service id or None). A structure qualifies
+    when it exchanged an invoice with `structure_id` in the direction of
+    `kind`; a service also needs invoices that name it. The result holds
+    model instances, in identifier order, for error messages.
+    """
+    wanted = {(structure, service) for structure, service in pairs}
+    if not wanted:
+        return []
+    known = set(
+        Partner.objects.filter(
+            structure_id=structure_id,
+            kind=kind,
+            partner_id__in={structure for structure, _ in wanted},
+        ).values_list("partner_id", "partner_service_id")
+    )
+    missing = wanted - known
+    if not missing:
+        return []
+    structures = Structure.objects.in_bulk({structure for structure, _ in missing})
+    services = Service.objects.in_bulk({service for _, service in missing if service})
+    found = [
+        (structures[structure], services.get(service))
+        for structure, service in missing
+        if structure in structures
+    ]
+    return sorted(found, key=lambda pair: (pair[0].identifier, pair[1].code if pair[1] else ""))
+
+
+def describe_recipients(pairs) -> str:
+    """Return "SIRET DESIGNATION (SERVICE), ..." for (structure, service) pairs."""
+    names = []
+    for structure, service in pairs:
+        name = f"{structure.identifier} {structure.designation}"
+        names.append(f"{name} ({service.code})" if service else name)
+    return ", ".join(names)
