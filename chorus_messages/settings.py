@@ -60,6 +60,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "chorus_messages.context_processors.previous_login",
+                "chorus_messages.context_processors.mailbox_unread_count",
             ],
         },
     },

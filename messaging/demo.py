@@ -11,7 +11,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from messaging.models import Message
+from messaging.audit import record_event
+from messaging.models import Message, MessageEvent
 from messaging.sending import Recipient, send, set_draft_recipients
 from structures.demo import BORDEAUX, DUPONT, MINISTRY
 from structures.models import PartnerKind, Service, Structure
@@ -27,15 +28,18 @@ def _user(username):
     return get_user_model().objects.get(username=username)
 
 
-def _suppliers_of(structure, count):
-    return list(Structure.objects.partners_of(structure, PartnerKind.SUPPLIERS)[:count])
+def _suppliers_of(structure, count, *, exclude=()):
+    suppliers = Structure.objects.partners_of(structure, PartnerKind.SUPPLIERS)
+    return list(suppliers.exclude(pk__in=[s.pk for s in exclude])[:count])
 
 
 def _draft(sender, author, **fields):
     today = timezone.localdate()
     fields.setdefault("display_start", today)
     fields.setdefault("display_end", today + 14 * DAY)
-    return Message.objects.create(sender=sender, created_by=author, **fields)
+    message = Message.objects.create(sender=sender, created_by=author, **fields)
+    record_event(message, MessageEvent.Action.CREATED, by=author)
+    return message
 
 
 def _sent(sender, author, recipients, **fields):
@@ -63,7 +67,7 @@ def load_demo_messages() -> int:
     )
     stech = Service.objects.get(structure=bordeaux, code="STECH")
     dupont_service = Service.objects.get(structure=dupont, code="SERVICE_DEFAULT")
-    vendors = [Recipient(s.pk) for s in _suppliers_of(bordeaux, 3)]
+    vendors = [Recipient(s.pk) for s in _suppliers_of(bordeaux, 3, exclude=[dupont])]
     messages = [
         _sent(
             bordeaux,

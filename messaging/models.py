@@ -5,8 +5,8 @@ import re
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Length
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Greatest, Length, TruncDate
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
@@ -72,6 +72,21 @@ class MessageQuerySet(models.QuerySet):
             else:
                 condition |= Q(sender=scope.structure, sender_service=scope.service)
         return self.filter(condition)
+
+    def received_through(self, deliveries):
+        """Return the messages of `deliveries` once each, however many of them reach a message.
+
+        `received_on` is the day a message became visible through them: the
+        later of its earliest delivery's day in the current time zone
+        (Europe/Paris) and its display start. `is_unread` is true while one
+        of its deliveries among them is unread.
+        """
+        of_message = deliveries.filter(message=OuterRef("pk"))
+        first_added_at = Subquery(of_message.order_by("added_at").values("added_at")[:1])
+        return self.filter(pk__in=deliveries.values("message")).annotate(
+            received_on=Greatest(TruncDate(first_added_at), F("display_start")),
+            is_unread=Exists(of_message.unread()),
+        )
 
     def delete(self):
         """Delete drafts only; raise ProtectedError when the set holds a sent message."""
@@ -254,6 +269,10 @@ class DeliveryQuerySet(models.QuerySet):
             message__display_start__lte=day,
             message__display_end__gte=day,
         )
+
+    def unread(self):
+        """Return the deliveries that no user of the recipient has opened yet."""
+        return self.filter(read_at__isnull=True)
 
 
 class Delivery(models.Model):

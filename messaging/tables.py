@@ -1,0 +1,258 @@
+"""Tables of the Mailbox and Outbox tabs, and the paginators behind every list page."""
+
+from dataclasses import dataclass
+
+import django_tables2 as tables
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from messaging.models import Delivery, Message, MessageEvent
+
+PER_PAGE_CHOICES = (5, 10, 20, 50)
+DEFAULT_PER_PAGE = 20
+EXCERPT_LENGTH = 100
+# Dates read DD/MM/YYYY in both languages, like the date inputs of the filters.
+DATE_FORMAT = "d/m/Y"
+DATETIME_FORMAT = "d/m/Y H:i"
+TABLE_TEMPLATE = "django_tables2/chorus_table.html"
+
+
+class LenientPaginator(Paginator):
+    """A paginator that serves the nearest existing page for any number, and page 1 for text.
+
+    Page numbers come from URLs that users edit, bookmark and share: page 0,
+    -1 or one past the end shows the first or the last page instead of an error.
+    """
+
+    def validate_number(self, number):
+        try:
+            number = int(number)
+        except (TypeError, ValueError, OverflowError):
+            return 1
+        return min(max(number, 1), self.num_pages)
+
+
+class ListPaginator(LenientPaginator):
+    """A lenient paginator that accepts only the page sizes offered by the "rows per page" menu."""
+
+    def __init__(self, object_list, per_page, *args, **kwargs):
+        if per_page not in PER_PAGE_CHOICES:
+            per_page = DEFAULT_PER_PAGE
+        super().__init__(object_list, per_page, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """One item of a pagination bar: a page number with its URL, or a gap (number None)."""
+
+    number: int | None
+    url: str = ""
+    is_current: bool = False
+
+
+def page_links(request, page, param="page") -> dict:
+    """Return the links of a pagination bar for `page`, keeping the other GET parameters."""
+
+    def url(number):
+        query = request.GET.copy()
+        query[param] = number
+        return f"?{query.urlencode()}"
+
+    items = [
+        PageLink(None)
+        if number == Paginator.ELLIPSIS
+        else PageLink(number, url(number), number == page.number)
+        for number in page.paginator.get_elided_page_range(page.number, on_each_side=2)
+    ]
+    return {
+        "items": items,
+        "previous_url": url(page.number - 1) if page.has_previous() else "",
+        "next_url": url(page.number + 1) if page.has_next() else "",
+    }
+
+
+def _day(value) -> str:
+    if value is None:
+        return "—"
+    if hasattr(value, "tzinfo"):
+        value = timezone.localtime(value)
+    return format_date(value, DATE_FORMAT)
+
+
+class OutboxTable(tables.Table):
+    """The messages of the user's structures, sortable on every column with ties by reference."""
+
+    caption = _("Messages of your structures")
+    reference = tables.Column(verbose_name=_("Reference"), order_by=("pk",))
+    created_at = tables.Column(order_by=("created_at", "pk"))
+    sender_identifier = tables.Column(
+        accessor="sender__identifier",
+        verbose_name=_("Sender SIRET"),
+        order_by=("sender__identifier", "pk"),
+    )
+    sender_designation = tables.Column(
+        accessor="sender__designation", order_by=("sender__designation", "pk")
+    )
+    title = tables.Column(order_by=("title", "pk"))
+    display_start = tables.Column(verbose_name=_("Start date"), empty_values=())
+    display_end = tables.Column(verbose_name=_("End date"), empty_values=())
+    status = tables.Column(order_by=("status", "pk"))
+    actions = tables.Column(
+        verbose_name=_("Actions"), accessor="pk", orderable=False, attrs={"td": {"class": "nowrap"}}
+    )
+
+    class Meta:
+        model = Message
+        fields = ()
+        template_name = TABLE_TEMPLATE
+        order_by = ("-reference",)
+        empty_text = _("No message yet.")
+        attrs = {"class": "table"}
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+
+    def render_created_at(self, value):
+        return _day(value)
+
+    def render_display_start(self, value):
+        return _day(value)
+
+    def render_display_end(self, value):
+        return _day(value)
+
+    def render_status(self, record):
+        return format_html(
+            '<span class="status status--{}">{}</span>', record.status, record.get_status_display()
+        )
+
+    def render_actions(self, record):
+        context = {"message": record, "can_modify": not record.is_expired(self.today)}
+        return render_to_string("messaging/_list_outbox_actions.html", context)
+
+    # Drafts may have no display dates: they sort after every date, both ways,
+    # on SQLite and PostgreSQL alike (their default places for NULL differ).
+    def order_display_start(self, queryset, is_descending):
+        return _order_nulls_last(queryset, "display_start", is_descending), True
+
+    def order_display_end(self, queryset, is_descending):
+        return _order_nulls_last(queryset, "display_end", is_descending), True
+
+
+def _order_nulls_last(queryset, name, is_descending):
+    if is_descending:
+        return queryset.order_by(F(name).desc(nulls_last=True), "-pk")
+    return queryset.order_by(F(name).asc(nulls_last=True), "pk")
+
+
+class MailboxTable(tables.Table):
+    """The messages displayed today to the user's structures, newest first, unread ones in bold."""
+
+    caption = _("Messages received by your structures")
+    received_on = tables.Column(verbose_name=_("Reception date"), attrs={"td": {"class": "nowrap"}})
+    title = tables.Column()
+    sender = tables.Column()
+    reference = tables.Column(verbose_name=_("Reference"), attrs={"td": {"class": "nowrap"}})
+    body = tables.Column(attrs={"td": {"class": "excerpt"}})
+    view = tables.Column(
+        verbose_name=_("Actions"), accessor="pk", attrs={"td": {"class": "nowrap"}}
+    )
+
+    class Meta:
+        model = Message
+        fields = ()
+        template_name = TABLE_TEMPLATE
+        orderable = False
+        empty_text = _("No message is displayed to your structures today.")
+        attrs = {"class": "table"}
+        row_attrs = {"class": lambda record: "is-unread" if record.is_unread else None}
+
+    def render_received_on(self, value):
+        return _day(value)
+
+    def render_title(self, record):
+        if record.is_unread:
+            hidden = '{} <span class="visually-hidden">{}</span>'
+            return format_html(hidden, record.title, _("unread"))
+        return record.title
+
+    def render_sender(self, value):
+        return format_html(
+            '<span class="nowrap">{}</span><br>{}', value.identifier, value.designation
+        )
+
+    def render_body(self, value):
+        return Truncator(" ".join(value.split())).chars(EXCERPT_LENGTH)
+
+    def render_view(self, record):
+        return render_to_string("messaging/_list_view_link.html", {"message": record})
+
+
+class RecipientTable(tables.Table):
+    """The recipients of one message, on its detail page, for the sender side."""
+
+    caption = _("Recipients")
+    identifier = tables.Column(accessor="recipient__identifier")
+    designation = tables.Column(accessor="recipient__designation")
+    service_code = tables.Column(accessor="recipient_service__code", default="—")
+    source = tables.Column()
+    added_at = tables.Column()
+
+    class Meta:
+        model = Delivery
+        fields = ()
+        template_name = TABLE_TEMPLATE
+        orderable = False
+        empty_text = _("No recipient chosen yet.")
+        attrs = {"class": "table"}
+
+    def render_added_at(self, value):
+        return format_date(timezone.localtime(value), DATETIME_FORMAT)
+
+
+class HistoryTable(tables.Table):
+    """The audit trail of one message, oldest entry first, for the sender side."""
+
+    caption = _("History")
+    at = tables.Column()
+    action = tables.Column()
+    actor = tables.Column(default="—")
+    details = tables.Column(empty_values=())
+
+    class Meta:
+        model = MessageEvent
+        fields = ()
+        template_name = TABLE_TEMPLATE
+        orderable = False
+        attrs = {"class": "table"}
+
+    def render_at(self, value):
+        return format_date(timezone.localtime(value), DATETIME_FORMAT)
+
+    def render_actor(self, value):
+        return value.get_full_name() or value.get_username()
+
+    def render_details(self, value):
+        return describe_event_details(value) or "—"
+
+
+def describe_event_details(details) -> str:
+    """Return the details of an audit entry as text, such as "3 recipients"."""
+    parts = []
+    for key, value in (details or {}).items():
+        if key in ("recipients", "count") and isinstance(value, int):
+            text = ngettext("%(count)d recipient", "%(count)d recipients", value)
+            parts.append(text % {"count": value})
+        elif isinstance(value, list | tuple):
+            parts.append(f"{key}: {', '.join(str(item) for item in value)}")
+        else:
+            parts.append(f"{key}: {value}")
+    return "; ".join(parts)
