@@ -120,6 +120,13 @@ class Message(models.Model):
         default=PartnerKind.CUSTOMERS,
     )
     all_recipients = models.BooleanField(_("all my recipients"), default=False)
+    mailing_lists = models.ManyToManyField(
+        "mailing_lists.MailingList",
+        verbose_name=_("mailing lists"),
+        related_name="messages",
+        blank=True,
+        help_text=_("Resolved into recipients when the message is sent."),
+    )
     title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH, blank=True)
     # Lower case, accents removed: the Outbox title filter searches this column.
     title_folded = models.CharField(max_length=TITLE_MAX_LENGTH * 2, blank=True, editable=False)

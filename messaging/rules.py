@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from structures.models import Partner, PartnerKind
+from structures.partners import describe_recipients
 
 # Fields a sent message keeps for good; only the display dates may change.
 LOCKED_FIELDS = (
@@ -118,23 +119,14 @@ def deliveries_without_partner(deliveries, message):
 
 
 def raise_for_non_partners(offenders, message) -> None:
-    """Raise a ValidationError naming each recipient of `offenders`, if any."""
-    names = [_describe(delivery) for delivery in offenders]
-    if not names:
+    """Raise a ValidationError naming each (structure, service) pair of `offenders`, if any."""
+    if not offenders:
         return
     kind = PartnerKind(message.recipient_kind).label.lower()
     text = ngettext(
         "This recipient has no invoice relationship with the sender as one of its %(kind)s: "
         "%(names)s.",
         "These recipients have no invoice relationship with the sender as its %(kind)s: %(names)s.",
-        len(names),
-    ) % {"kind": kind, "names": ", ".join(names)}
+        len(offenders),
+    ) % {"kind": kind, "names": describe_recipients(offenders)}
     raise ValidationError({"recipients": text}, code="not_partner")
-
-
-def _describe(delivery) -> str:
-    structure = delivery.recipient
-    text = f"{structure.identifier} {structure.designation}"
-    if delivery.recipient_service_id:
-        text += f" ({delivery.recipient_service.code})"
-    return text

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mailing_lists.models import Member
 from messaging.audit import record_event
 from messaging.models import Delivery, DeliverySource, Message, MessageEvent, MessageStatus
 from messaging.rules import (
@@ -21,7 +22,8 @@ from messaging.rules import (
     deliveries_without_partner,
     raise_for_non_partners,
 )
-from structures.models import Partner, Service, Structure
+from structures.models import Partner, Structure
+from structures.partners import missing_partners
 
 logger = logging.getLogger(__name__)
 
@@ -41,26 +43,8 @@ def _lock(message) -> Message:
 
 def _check_partners(message, recipients) -> None:
     """Raise a ValidationError naming the recipients that are not partners of the sender."""
-    wanted = {(r.structure_id, r.service_id) for r in recipients}
-    if not wanted:
-        return
-    known = set(
-        Partner.objects.filter(
-            structure_id=message.sender_id,
-            kind=message.recipient_kind,
-            partner_id__in={structure_id for structure_id, _ in wanted},
-        ).values_list("partner_id", "partner_service_id")
-    )
-    missing = sorted(wanted - known, key=lambda pair: (pair[0], pair[1] or 0))
-    if not missing:
-        return
-    structures = Structure.objects.in_bulk({structure_id for structure_id, _ in missing})
-    services = Service.objects.in_bulk({service_id for _, service_id in missing if service_id})
-    offenders = [
-        Delivery(recipient=structures[structure_id], recipient_service=services.get(service_id))
-        for structure_id, service_id in missing
-        if structure_id in structures
-    ]
+    pairs = [(r.structure_id, r.service_id) for r in recipients]
+    offenders = missing_partners(message.sender_id, message.recipient_kind, pairs)
     raise_for_non_partners(offenders, message)
 
 
@@ -128,20 +112,78 @@ ON CONFLICT DO NOTHING
 """
 
 
+# Resolves the chosen mailing lists in one statement: a recipient in several
+# lists, or also typed, gets one delivery.
+_LIST_MEMBERS_SQL = """
+INSERT INTO {delivery} (message_id, recipient_id, recipient_service_id, source, added_at)
+SELECT DISTINCT %s, m.structure_id, m.service_id, %s, %s
+FROM {member} m JOIN {chosen} c ON c.mailinglist_id = m.mailing_list_id
+WHERE c.message_id = %s
+ON CONFLICT DO NOTHING
+"""
+
+
 def resolve_audience(message, now) -> None:
-    """Turn "all my recipients" into deliveries; mailing lists are resolved here too."""
-    if not message.all_recipients:
-        return
+    """Turn "all my recipients" and the chosen mailing lists into deliveries."""
     quote = connection.ops.quote_name
-    sql = _ALL_PARTNERS_SQL.format(
-        delivery=quote(Delivery._meta.db_table),
-        partner=quote(Partner._meta.db_table),
-        structure=quote(Structure._meta.db_table),
-    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [message.pk, DeliverySource.ALL, now, message.sender_id, message.recipient_kind]
+        if message.all_recipients:
+            sql = _ALL_PARTNERS_SQL.format(
+                delivery=quote(Delivery._meta.db_table),
+                partner=quote(Partner._meta.db_table),
+                structure=quote(Structure._meta.db_table),
+            )
+            cursor.execute(
+                sql,
+                [message.pk, DeliverySource.ALL, now, message.sender_id, message.recipient_kind],
+            )
+        sql = _LIST_MEMBERS_SQL.format(
+            delivery=quote(Delivery._meta.db_table),
+            member=quote(Member._meta.db_table),
+            chosen=quote(Message.mailing_lists.through._meta.db_table),
         )
+        cursor.execute(sql, [message.pk, DeliverySource.MAILING_LIST, now, message.pk])
+
+
+def check_mailing_lists(message, mailing_lists) -> None:
+    """Raise ValidationError unless each list belongs to the sender and has its recipient type."""
+    misfits = [
+        mailing_list.name
+        for mailing_list in mailing_lists
+        if mailing_list.owner_id != message.sender_id
+        or mailing_list.recipient_kind != message.recipient_kind
+    ]
+    if misfits:
+        raise ValidationError(
+            {
+                "mailing_lists": _(
+                    "These lists belong to another structure or hold another recipient "
+                    "type: %(names)s."
+                )
+                % {"names": ", ".join(misfits)}
+            }
+        )
+
+
+@transaction.atomic
+def add_mailing_lists(message, mailing_lists, *, by) -> int:
+    """Add the members of `mailing_lists` to a sent message; return how many are new."""
+    mailing_lists = list(mailing_lists)
+    check_mailing_lists(message, mailing_lists)
+    members = Member.objects.filter(mailing_list__in=mailing_lists).values_list(
+        "structure_id", "service_id"
+    )
+    recipients = {
+        Recipient(structure_id, service_id, DeliverySource.MAILING_LIST)
+        for structure_id, service_id in members
+    }
+    added = add_recipients(message, sorted(recipients, key=_recipient_order), by=by)
+    message.mailing_lists.add(*mailing_lists)
+    return added
+
+
+def _recipient_order(recipient):
+    return (recipient.structure_id, recipient.service_id or 0)
 
 
 @transaction.atomic
@@ -156,13 +198,17 @@ def send(message, *, by) -> bool:
     if locked.is_sent:
         return False
     check_ready_to_send(locked)
+    check_mailing_lists(locked, locked.mailing_lists.all())
     now = timezone.now()
     resolve_audience(locked, now)
     deliveries = Delivery.objects.filter(message=locked)
     chosen = deliveries.exclude(source=DeliverySource.ALL).select_related(
         "recipient", "recipient_service"
     )
-    raise_for_non_partners(list(deliveries_without_partner(chosen, locked)), locked)
+    offenders = [
+        (d.recipient, d.recipient_service) for d in deliveries_without_partner(chosen, locked)
+    ]
+    raise_for_non_partners(offenders, locked)
     count = deliveries.update(added_at=now)
     if not count:
         raise ValidationError({"recipients": _("Choose at least one recipient.")})

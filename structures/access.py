@@ -22,9 +22,28 @@ def scopes_of(user) -> list[Scope]:
 
     An attachment to a whole structure makes attachments to its services
     redundant, so the structure then appears once, without a service.
+    The result is cached on the user object, which lives for one request;
+    call `forget_scopes(user)` after changing its memberships.
     """
     if not user.is_authenticated or not user.is_active:
         return []
+    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    if cached is None:
+        cached = _load_scopes(user)
+        setattr(user, _CACHE_ATTRIBUTE, cached)
+    return list(cached)
+
+
+def forget_scopes(user) -> None:
+    """Drop the scopes cached on `user`, so that the next call reads memberships again."""
+    if hasattr(user, _CACHE_ATTRIBUTE):
+        delattr(user, _CACHE_ATTRIBUTE)
+
+
+_CACHE_ATTRIBUTE = "_chorus_scopes"
+
+
+def _load_scopes(user) -> list[Scope]:
     memberships = Membership.objects.filter(user=user).select_related("structure", "service")
     whole = {m.structure_id for m in memberships if m.service_id is None}
     scopes = [
