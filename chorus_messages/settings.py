@@ -129,7 +129,10 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = read_bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = read_int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_PRELOAD = read_bool("SECURE_HSTS_PRELOAD", default=False)
+# Joining the browsers' HSTS preload list is hard to undo, so it stays the
+# operator's explicit choice and its reminder is not shown by check --deploy.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if read_bool("BEHIND_TLS_PROXY", default=False) else None
 )
