@@ -6,12 +6,10 @@ workbook with a structures sheet and a services sheet, or save those sheets as
 updates the structures and their services in one transaction, and returns a
 report. Structures and services that the files do not list are left as they are.
 
-The CSV helpers here (`read_csv`, `check_columns`, `StructureIndex`, the
-report classes) are shared with the invoice import.
+File reading is in `structures.tabular`; `StructureIndex` and `BATCH_SIZE`
+are shared with the invoice import.
 """
 
-import codecs
-import csv
 import logging
 import re
 import zipfile
@@ -26,6 +24,23 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from structures.models import IdentifierType, Service, Structure
 from structures.siret import is_valid_siret, normalize_siret
+from structures.tabular import (
+    OLE2_SIGNATURE,
+    ZIP_SIGNATURE,
+    ImportCounts,
+    ImportFileError,
+    ProgressCallback,
+    Row,
+    RowIssue,
+    RowRejected,
+    check_columns,
+    clean_header,
+    format_issues,
+    numbered_rows,
+    read_csv,
+    read_signature,
+    separator_hint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +92,6 @@ STRUCTURES = "structures"
 SERVICES = "services"
 
 BATCH_SIZE = 2000
-PROGRESS_EVERY = 10_000
 
 # Assumed meaning of the integer TypeIdentifiant codes, explained in _parse_identifier_type.
 IDENTIFIER_TYPE_CODES = {
@@ -94,57 +108,6 @@ _FALSE_WORDS = {"false", "faux", "0", "non"}
 # Excel writes a long number in a "General" column as 2,17400E+13 when it saves CSV:
 # the digits are lost, so such a row is rejected with advice instead of guessed.
 _SCIENTIFIC_NOTATION = re.compile(r"\d+(?:[.,]\d+)?[eE][+-]?\d+")
-
-_ZIP_SIGNATURE = b"PK\x03\x04"
-_OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0"
-_READ_CHUNK_BYTES = 1 << 20
-
-ProgressCallback = Callable[[str], None]
-
-
-class ImportFileError(Exception):
-    """A file that cannot be imported at all: unreadable, undecodable or with wrong columns."""
-
-
-class RowRejected(Exception):
-    """A row that the import skips. The message gives the reason."""
-
-
-@dataclass
-class RowIssue:
-    """A warning or a rejection, located by file (and sheet) and line number."""
-
-    source: str
-    line: int
-    message: str
-
-    def __str__(self):
-        return f"{self.source}, line {self.line}: {self.message}"
-
-
-@dataclass
-class ImportCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-
-    def __str__(self):
-        return (
-            f"{self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.rejected} rejected"
-        )
-
-
-def format_issues(title: str, issues: list[RowIssue], limit: int) -> list[str]:
-    """Return report lines listing at most `limit` issues, then how many were left out."""
-    if not issues:
-        return []
-    lines = [f"{title} ({len(issues)}):"]
-    lines.extend(f"  {issue}" for issue in issues[:limit])
-    if len(issues) > limit:
-        lines.append(f"  ... and {len(issues) - limit} more, not listed")
-    return lines
 
 
 @dataclass
@@ -168,36 +131,6 @@ class DirectoryReport:
 # Reading files ---------------------------------------------------------------
 
 
-def cell_text(value) -> str:
-    """Return a CSV field or XLSX cell as stripped text.
-
-    Spreadsheets store identifiers and postal codes as numbers, which openpyxl
-    returns as int or float: 2.174004230001e13 becomes "21740042300013".
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-@dataclass
-class Row:
-    """One data row of a sheet, with its cells reachable by column name."""
-
-    line: int
-    cells: Sequence
-    columns: dict[str, int]
-
-    def text(self, column: str) -> str:
-        index = self.columns.get(column)
-        if index is None or index >= len(self.cells):
-            return ""
-        return cell_text(self.cells[index])
-
-
 @dataclass
 class _Table:
     source: str
@@ -206,123 +139,16 @@ class _Table:
     read_rows: Callable[[], Iterator[Sequence]]
 
 
-def _read_signature(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as file:
-            return file.read(4)
-    except OSError as error:
-        raise ImportFileError(f"{path}: cannot be read ({error.strerror}).") from error
-
-
-def _scan_text(path: Path, encoding: str) -> bool:
-    """Return whether the whole file decodes in `encoding`. Raise ImportFileError on NUL bytes."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    with open(path, "rb") as file:
-        try:
-            while chunk := file.read(_READ_CHUNK_BYTES):
-                if b"\x00" in chunk:
-                    raise ImportFileError(
-                        f"{path}: contains NUL bytes, so it is not a CSV text file "
-                        "(UTF-16 text is not supported). Save it as CSV UTF-8."
-                    )
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-    return True
-
-
-def detect_encoding(path: Path) -> str:
-    """Return "utf-8-sig" when the file decodes as UTF-8, else "cp1252".
-
-    Excel saves "CSV UTF-8" with a byte order mark, which "utf-8-sig" removes,
-    and "CSV (point-virgule)" on French Windows in Windows-1252. Windows-1252
-    and Latin-1 agree on every printable Latin-1 character, so Latin-1 files
-    read correctly too. Accented text in those encodings is almost never valid
-    UTF-8, which is why UTF-8 is tried first. Raise ImportFileError when
-    the bytes decode in neither (Windows-1252 leaves five byte values undefined).
-    """
-    for encoding in ("utf-8-sig", "cp1252"):
-        if _scan_text(path, encoding):
-            return encoding
-    raise ImportFileError(
-        f"{path}: the bytes are neither UTF-8 nor Windows-1252 (cp1252) text. "
-        "Save the file as CSV UTF-8 and run the import again."
-    )
-
-
-def _csv_rows(reader, source: str) -> Iterator[list[str]]:
-    try:
-        yield from reader
-    except csv.Error as error:
-        raise ImportFileError(
-            f"{source}, line {reader.line_num}: malformed CSV ({error})."
-        ) from error
-
-
-def read_csv(path: Path, stack: ExitStack) -> tuple[list[str], Iterator[list[str]]]:
-    """Open a `;`-separated CSV file and return its header and an iterator over the other rows.
-
-    The file stays open until `stack` closes.
-    """
-    encoding = detect_encoding(path)
-    file = stack.enter_context(path.open(encoding=encoding, newline=""))
-    reader = csv.reader(file, delimiter=";")
-    rows = _csv_rows(reader, path.name)
-    return next(rows, []), rows
-
-
-def _clean_header(header: Sequence) -> list[str]:
-    names = [cell_text(name) for name in header]
-    while names and not names[-1]:
-        names.pop()
-    return names
-
-
-def _separator_hint(names: list[str]) -> str:
-    if len(names) == 1 and ("," in names[0] or "\t" in names[0]):
-        return " The header looks comma- or tab-separated, but the import expects ';'."
-    return ""
-
-
-def check_columns(
-    source: str, header: Sequence, expected: Sequence[str], optional: Sequence[str] = ()
-) -> dict[str, int]:
-    """Return the position of each column named in `header`.
-
-    Columns may come in any order. Raise ImportFileError naming the missing
-    and unexpected columns when the names differ from `expected`, where the
-    columns in `optional` may be absent.
-    """
-    names = _clean_header(header)
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    missing = [name for name in expected if name not in names and name not in optional]
-    unexpected = [name or "(empty)" for name in names if name not in expected]
-    if not (duplicated or missing or unexpected):
-        return {name: index for index, name in enumerate(names)}
-    problems = []
-    if missing:
-        problems.append(f"missing columns: {', '.join(missing)}")
-    if unexpected:
-        problems.append(f"unexpected columns: {', '.join(unexpected)}")
-    if duplicated:
-        problems.append(f"duplicated columns: {', '.join(duplicated)}")
-    raise ImportFileError(
-        f"{source}: the header does not have the expected columns ({'; '.join(problems)}). "
-        f"Expected: {';'.join(expected)}.{_separator_hint(names)}"
-    )
-
-
 def _classify_header(source: str, header: Sequence) -> tuple[str, dict[str, int]]:
     """Return whether a header is the structures or the services sheet, and its columns."""
-    names = set(_clean_header(header))
+    names = set(clean_header(header))
     structure_overlap = len(names & set(STRUCTURE_COLUMNS))
     service_overlap = len(names & set(SERVICE_COLUMNS))
     if structure_overlap == service_overlap == 0:
         raise ImportFileError(
             f"{source}: the header names none of the directory columns. Expected the "
             f"structures columns ({';'.join(STRUCTURE_COLUMNS)}) or the services columns "
-            f"({';'.join(SERVICE_COLUMNS)}).{_separator_hint(list(names))}"
+            f"({';'.join(SERVICE_COLUMNS)}).{separator_hint(list(names))}"
         )
     # Both sheets share the address columns, so the sheet whose own columns overlap most wins.
     if structure_overlap >= service_overlap:
@@ -332,7 +158,7 @@ def _classify_header(source: str, header: Sequence) -> tuple[str, dict[str, int]
 
 def _csv_table(path: Path, stack: ExitStack) -> _Table:
     header, rows = read_csv(path, stack)
-    if not _clean_header(header):
+    if not clean_header(header):
         raise ImportFileError(f"{path}: the first line is empty instead of the header row.")
     kind, columns = _classify_header(str(path), header)
     return _Table(path.name, kind, columns, lambda: rows)
@@ -352,7 +178,7 @@ def _workbook_tables(path: Path, stack: ExitStack) -> list[_Table]:
         # Some generators write a wrong sheet size, which would cut read-only reading short.
         sheet.reset_dimensions()
         header = next(sheet.iter_rows(max_row=1, values_only=True), None)
-        if header is None or not _clean_header(header):
+        if header is None or not clean_header(header):
             continue
         kind, columns = _classify_header(f"{path}, sheet {sheet.title}", header)
         tables.append(
@@ -373,30 +199,15 @@ def _open_tables(path: Path, stack: ExitStack) -> list[_Table]:
 
     The first bytes of the file decide the format, not its name.
     """
-    signature = _read_signature(path)
-    if signature.startswith(_ZIP_SIGNATURE):
+    signature = read_signature(path)
+    if signature.startswith(ZIP_SIGNATURE):
         return _workbook_tables(path, stack)
-    if signature.startswith(_OLE2_SIGNATURE):
+    if signature.startswith(OLE2_SIGNATURE):
         raise ImportFileError(
             f"{path}: an Excel 97-2003 (.xls) workbook, which the import does not read. "
             "Save it as .xlsx or as CSV files."
         )
     return [_csv_table(path, stack)]
-
-
-def numbered_rows(
-    source: str, rows: Iterator[Sequence], progress: ProgressCallback | None
-) -> Iterator[tuple[int, Sequence]]:
-    """Yield (line number, cells) for each non-blank row after the header (line 1)."""
-    count = 0
-    for line, cells in enumerate(rows, start=2):
-        count += 1
-        if progress and count % PROGRESS_EVERY == 0:
-            progress(f"{source}: {count:,} rows read")
-        if any(cell_text(cell) for cell in cells):
-            yield line, cells
-    if progress:
-        progress(f"{source}: {count:,} rows read, done")
 
 
 # Parsing rows ----------------------------------------------------------------
@@ -707,7 +518,7 @@ def import_directory(
     Every header is checked before the first write. The whole import runs in
     one transaction, rolled back at the end when `dry_run` is true. Raise
     ImportFileError, with the database unchanged, when a file cannot be read.
-    `progress`, when given, receives a line of text every PROGRESS_EVERY rows.
+    `progress`, when given, receives a line of text every `tabular.PROGRESS_EVERY` rows.
     """
     paths = [Path(path) for path in paths]
     logger.info("Directory import started: %s", ", ".join(map(str, paths)))

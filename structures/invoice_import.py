@@ -14,20 +14,19 @@ from pathlib import Path
 
 from django.db import transaction
 
-from structures.directory import (
-    BATCH_SIZE,
+from structures.directory import BATCH_SIZE, StructureIndex
+from structures.models import Invoice, Service
+from structures.partners import rebuild_partners
+from structures.tabular import (
     ProgressCallback,
     Row,
     RowIssue,
     RowRejected,
-    StructureIndex,
     check_columns,
     format_issues,
     numbered_rows,
     read_csv,
 )
-from structures.models import Invoice, Service
-from structures.partners import rebuild_partners
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from structures import directory
+from structures import directory, tabular
 from structures.directory import (
     SERVICE_COLUMNS,
     STRUCTURE_COLUMNS,
@@ -562,7 +562,7 @@ def test_report_lists_are_capped(directory_sample):
 
 
 def test_progress_lines_every_n_rows(directory_sample, monkeypatch):
-    monkeypatch.setattr(directory, "PROGRESS_EVERY", 100)
+    monkeypatch.setattr(tabular, "PROGRESS_EVERY", 100)
     lines = []
 
     import_directory(directory_sample.paths, progress=lines.append)

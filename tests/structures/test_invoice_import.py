@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from structures import directory
+from structures import tabular
 from structures.directory import ImportFileError, import_directory
 from structures.invoice_import import INVOICE_COLUMNS, import_invoices
 from structures.models import Invoice, Partner, PartnerKind, Structure
@@ -255,7 +255,7 @@ def test_invoices_between_sample_structures(directory_sample, write_csv):
 
 
 def test_progress_lines(parties, write_csv, monkeypatch):
-    monkeypatch.setattr(directory, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(tabular, "PROGRESS_EVERY", 2)
     rows = [invoice_row(parties["supplier"], parties["client"], f"F-{n}") for n in range(4)]
     lines = []
 
