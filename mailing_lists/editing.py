@@ -19,12 +19,12 @@ def check_members(mailing_list, pairs) -> None:
     offenders = missing_partners(mailing_list.owner_id, mailing_list.recipient_kind, pairs)
     if not offenders:
         return
-    kind = PartnerKind(mailing_list.recipient_kind).label.lower()
+    kind = PartnerKind(mailing_list.recipient_kind).label
     text = ngettext(
-        "This recipient has no invoice relationship with the owner structure as one of "
-        "its %(kind)s: %(names)s.",
-        "These recipients have no invoice relationship with the owner structure as its "
-        "%(kind)s: %(names)s.",
+        "This recipient has exchanged no invoice with the owner structure for the recipient "
+        "type “%(kind)s”: %(names)s.",
+        "These recipients have exchanged no invoice with the owner structure for the "
+        "recipient type “%(kind)s”: %(names)s.",
         len(offenders),
     ) % {"kind": kind, "names": describe_recipients(offenders)}
     raise ValidationError({"members": text}, code="not_partner")

@@ -11,19 +11,24 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from messaging.models import Delivery, Message, MessageEvent
+from messaging.audit import describe_details
+from messaging.models import Delivery, Message, MessageEvent, parse_reference
 
 
 class MessageEventInline(admin.TabularInline):
     model = MessageEvent
     extra = 0
-    fields = ["at", "action", "actor", "details"]
+    fields = ["at", "action", "actor", "summary"]
     readonly_fields = fields
     can_delete = False
     max_num = 0
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("details"))
+    def summary(self, event):
+        return describe_details(event.details) or "-"
 
 
 @admin.register(Message)
@@ -82,6 +87,28 @@ class MessageAdmin(admin.ModelAdmin):
             ngettext("%(count)d recipient", "%(count)d recipients", count) % {"count": count},
         )
 
+    def get_search_results(self, request, queryset, search_term):
+        """Search by reference too: "MSG_000000184" finds message 184."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = parse_reference(search_term)
+        if number is not None:
+            queryset |= self.model.objects.filter(pk=number)
+        return queryset, may_have_duplicates
+
+    def get_readonly_fields(self, request, obj=None):
+        # A sent message keeps its content: only its display dates stay editable.
+        if obj is not None and obj.is_sent:
+            locked = [
+                "sender",
+                "sender_service",
+                "recipient_kind",
+                "all_recipients",
+                "title",
+                "body",
+            ]
+            return [*locked, *self.readonly_fields]
+        return self.readonly_fields
+
     def has_delete_permission(self, request, obj=None):
         if obj is not None and not obj.is_draft:
             return False
@@ -127,6 +154,14 @@ class MessageEventAdmin(admin.ModelAdmin):
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     """Recipients are added through their message's rules, never edited or removed here."""
+
+    def get_search_results(self, request, queryset, search_term):
+        """Search by message reference too: "MSG_000000184" lists that message's recipients."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = parse_reference(search_term)
+        if number is not None:
+            queryset |= self.model.objects.filter(message_id=number)
+        return queryset, may_have_duplicates
 
     list_display = ["message", "recipient", "recipient_service", "source", "added_at", "read_at"]
     list_filter = ["source"]

@@ -33,6 +33,8 @@ def check_message(message) -> None:
     private_sender = message.sender_id and not message.sender.is_public
     if private_sender and message.recipient_kind != PartnerKind.CUSTOMERS:
         errors["recipient_kind"] = _("A private structure can only write to its customers.")
+    if any(character in message.title for character in "\r\n"):
+        errors["title"] = _("The title must fit on one line.")
     start, end = message.display_start, message.display_end
     if start and end and end < start:
         errors["display_end"] = _("The end date cannot be before the start date.")
@@ -122,11 +124,12 @@ def raise_for_non_partners(offenders, message) -> None:
     """Raise a ValidationError naming each (structure, service) pair of `offenders`, if any."""
     if not offenders:
         return
-    kind = PartnerKind(message.recipient_kind).label.lower()
+    kind = PartnerKind(message.recipient_kind).label
     text = ngettext(
-        "This recipient has no invoice relationship with the sender as one of its %(kind)s: "
-        "%(names)s.",
-        "These recipients have no invoice relationship with the sender as its %(kind)s: %(names)s.",
+        "This recipient has exchanged no invoice with the sender structure for the recipient "
+        "type “%(kind)s”: %(names)s.",
+        "These recipients have exchanged no invoice with the sender structure for the "
+        "recipient type “%(kind)s”: %(names)s.",
         len(offenders),
     ) % {"kind": kind, "names": describe_recipients(offenders)}
     raise ValidationError({"recipients": text}, code="not_partner")

@@ -11,8 +11,8 @@ from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from messaging.audit import describe_details
 from messaging.models import Delivery, Message, MessageEvent
 
 PER_PAGE_CHOICES = (5, 10, 20, 50)
@@ -241,18 +241,4 @@ class HistoryTable(tables.Table):
         return value.get_full_name() or value.get_username()
 
     def render_details(self, value):
-        return describe_event_details(value) or "—"
-
-
-def describe_event_details(details) -> str:
-    """Return the details of an audit entry as text, such as "3 recipients"."""
-    parts = []
-    for key, value in (details or {}).items():
-        if key in ("recipients", "count") and isinstance(value, int):
-            text = ngettext("%(count)d recipient", "%(count)d recipients", value)
-            parts.append(text % {"count": value})
-        elif isinstance(value, list | tuple):
-            parts.append(f"{key}: {', '.join(str(item) for item in value)}")
-        else:
-            parts.append(f"{key}: {value}")
-    return "; ".join(parts)
+        return describe_details(value) or "—"

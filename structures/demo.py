@@ -72,7 +72,7 @@ class DemoUser:
 
 
 DEMO_USERS = [
-    DemoUser("mairie.bordeaux", "Claire", "Lambert", "public body: COMMUNE DE BORDEAUX"),
+    DemoUser("mairie.bordeaux", "Claire", "Lambert", "public body: COMMUNE DE BORDEAUX - MAIRE"),
     DemoUser("fournisseur.dupont", "Paul", "Dupont", "supplier: ATELIERS DUPONT SARL"),
     DemoUser("multi.structures", "Sophie", "Bernard", "attached to the ministry and to BORDEAUX"),
     DemoUser("service.stech", "Marc", "Petit", "restricted to service STECH of BORDEAUX"),

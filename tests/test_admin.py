@@ -142,7 +142,7 @@ def test_admin_cannot_delete_a_sent_message(admin_client):
     message.refresh_from_db()
 
 
-def test_admin_rejects_a_change_of_sent_title(admin_client):
+def test_admin_ignores_a_posted_sent_title(admin_client):
     from tests.factories import sent_message
 
     message = sent_message(recipients=[StructureFactory()])
@@ -160,9 +160,7 @@ def test_admin_rejects_a_change_of_sent_title(admin_client):
 
     response = admin_client.post(url, data)
 
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert list(errors) == ["__all__"]
+    assert response.status_code == 302
     message.refresh_from_db()
     assert message.title != "Titre changé"
 
@@ -174,3 +172,28 @@ def test_non_staff_user_cannot_open_admin(client):
     response = client.get(reverse("admin:structures_structure_changelist"))
 
     assert response.status_code == 302
+
+
+def test_admin_finds_a_message_by_reference(admin_client):
+    from tests.factories import sent_message
+
+    message = sent_message(recipients=[StructureFactory()])
+    DraftFactory()
+
+    response = admin_client.get(
+        reverse("admin:messaging_message_changelist"), {"q": message.reference}
+    )
+
+    assert [m.pk for m in response.context["cl"].result_list] == [message.pk]
+
+
+def test_admin_shows_sent_content_read_only(admin_client):
+    from tests.factories import sent_message
+
+    message = sent_message(recipients=[StructureFactory()])
+
+    response = admin_client.get(reverse("admin:messaging_message_change", args=[message.pk]))
+
+    form = response.context["adminform"].form
+    assert "title" not in form.fields
+    assert "display_end" in form.fields

@@ -226,12 +226,31 @@ def test_sender_sees_recipients(client, author, message, vendor):
 
 
 def test_sender_sees_history(client, author, message):
-    record_event(message, MessageEvent.Action.MODIFIED, by=author, details={"fields": ["a", "b"]})
+    record_event(
+        message,
+        MessageEvent.Action.MODIFIED,
+        by=author,
+        details={"fields": ["title", "body"], "form_token": "0123abcd"},
+    )
 
     page = text_of(get_as(client, author, detail_url(message)))
 
     assert "1 destinataire" in page
-    assert "fields: a, b" in page
+    assert "modifié : titre, message" in page
+    assert "0123abcd" not in page
+
+
+def test_history_shows_date_changes_in_french_format(client, author, message):
+    record_event(
+        message,
+        MessageEvent.Action.MODIFIED,
+        by=author,
+        details={"display_end": {"old": "2026-12-18", "new": "2026-12-31"}},
+    )
+
+    page = text_of(get_as(client, author, detail_url(message)))
+
+    assert "Date de fin d'affichage : 18/12/2026 → 31/12/2026" in page
     assert page.count("Claire Lambert") >= 3
 
 

@@ -199,3 +199,11 @@ def test_database_rejects_title_over_fifty_characters():
     # PostgreSQL's varchar(50) raises DataError before the check constraint runs.
     with pytest.raises((IntegrityError, DataError)), transaction.atomic():
         Message.objects.filter(pk=message.pk).update(title="x" * 51)
+
+
+def test_title_with_a_line_break_is_invalid():
+    message = DraftFactory.build(sender=PublicStructureFactory(), title="Fermeture\r\nannuelle")
+
+    with pytest.raises(ValidationError) as error:
+        message.full_clean()
+    assert "title" in error.value.message_dict
