@@ -4,7 +4,6 @@ from messaging.forms.compose import (
     DATE_INPUT_FORMATS,
     DEFAULT_DISPLAY_DAYS,
     MessageForm,
-    SenderScope,
     SentMessageForm,
 )
 from messaging.forms.recipients import (
@@ -22,6 +21,7 @@ from messaging.forms.recipients import (
     partner_rows,
     recipient_key,
 )
+from messaging.forms.scope import ScopedStructureMixin, SenderScope, ServiceSelect
 
 __all__ = [
     "DATE_INPUT_FORMATS",
@@ -36,8 +36,10 @@ __all__ = [
     "RecipientSearchQueryForm",
     "RecipientSuggestionForm",
     "RecipientsField",
+    "ScopedStructureMixin",
     "SenderScope",
     "SentMessageForm",
+    "ServiceSelect",
     "describe_recipient",
     "parse_recipient_key",
     "partner_rows",

@@ -3,21 +3,17 @@
 import datetime
 
 from django import forms
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from messaging.forms.recipients import (
-    LABEL_SEPARATOR,
-    RecipientChoiceForm,
-    describe_recipient,
-    field_label,
-    recipient_key,
-)
+from mailing_lists.models import MailingList
+from messaging.forms.recipients import RecipientChoiceForm, field_label, recipient_key
+from messaging.forms.scope import ScopedStructureMixin, SenderScope
 from messaging.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Message, normalize_line_breaks
 from messaging.rules import check_ready_to_send
-from structures.access import scopes_of
-from structures.models import PartnerKind, Service, Structure
+from messaging.sending import check_mailing_lists
 
 # Display dates are typed the French way, in text inputs: a type="date" input
 # shows the browser's own format (MM/DD/YYYY in an English browser), not the
@@ -27,89 +23,6 @@ DATE_DISPLAY_FORMAT = "%d/%m/%Y"
 DEFAULT_DISPLAY_DAYS = 14
 # A sent message's modify page lists this many of its recipients, and the detail page all.
 EXISTING_SHOWN = 100
-
-
-class SenderScope:
-    """The structures a user may write for, and the sender services allowed for each.
-
-    A user attached to a whole structure may write as the structure (no
-    service) or as any of its active services. A user restricted to services
-    writes as one of those services only.
-    """
-
-    def __init__(self, user, current_service=None):
-        self.structures: dict[int, Structure] = {}
-        self.whole: set[int] = set()
-        self.services: dict[int, list[Service]] = {}
-        for scope in scopes_of(user):
-            structure_id = scope.structure.pk
-            self.structures.setdefault(structure_id, scope.structure)
-            self.services.setdefault(structure_id, [])
-            if scope.is_whole_structure:
-                self.whole.add(structure_id)
-            else:
-                self.services[structure_id].append(scope.service)
-        self._add_active_services(current_service)
-
-    def _add_active_services(self, current_service):
-        if not self.whole:
-            return
-        services = Service.objects.filter(structure_id__in=self.whole, is_active=True)
-        for service in services.order_by("code"):
-            self.services[service.structure_id].append(service)
-        # A draft keeps the service it was written for, even if deactivated since.
-        if current_service is None or current_service.is_active:
-            return
-        if current_service.structure_id in self.whole:
-            self.services[current_service.structure_id].append(current_service)
-
-    def service(self, service_id) -> Service | None:
-        """Return the sender service `service_id` among those offered, or None."""
-        for services in self.services.values():
-            for service in services:
-                if service.pk == service_id:
-                    return service
-        return None
-
-    def allows(self, structure_id, service_id) -> bool:
-        """Return whether the user may write as this structure and service (None: no service)."""
-        if service_id is None:
-            return structure_id in self.whole
-        return any(service.pk == service_id for service in self.services.get(structure_id, []))
-
-    @property
-    def public_ids(self) -> list[int]:
-        return [pk for pk, structure in self.structures.items() if structure.is_public]
-
-    def service_choices(self):
-        """Return the sender service choices, grouped by structure designation."""
-        choices = []
-        if self.whole:
-            choices.append(("", _("Whole structure (no service)")))
-        for structure_id, services in self.services.items():
-            if services:
-                options = [(service.pk, _service_label(service)) for service in services]
-                choices.append((self.structures[structure_id].designation, options))
-        return choices
-
-
-def _service_label(service) -> str:
-    return LABEL_SEPARATOR.join(filter(None, [service.code, service.label]))
-
-
-class ServiceSelect(forms.Select):
-    """A select whose options tell their structure, so that the script can filter them."""
-
-    def __init__(self, *args, structure_of=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.structure_of = structure_of or {}
-
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
-        option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        structure_id = self.structure_of.get(str(value))
-        if structure_id is not None:
-            option["attrs"]["data-structure"] = structure_id
-        return option
 
 
 class BodyField(forms.CharField):
@@ -140,7 +53,61 @@ def _without_maxlength(field):
     return field
 
 
-class MessageForm(RecipientChoiceForm):
+class MailingListSelect(forms.CheckboxSelectMultiple):
+    """Checkboxes of mailing lists that tell their owner and recipient type, for the script."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        mailing_list = getattr(value, "instance", None)
+        if mailing_list is not None:
+            option["attrs"]["data-owner"] = mailing_list.owner_id
+            option["attrs"]["data-kind"] = mailing_list.recipient_kind
+        return option
+
+
+# The largest primary key a 64-bit id column holds. A forged larger number would make
+# the query fail (OverflowError on SQLite, out of range on PostgreSQL) instead of
+# being an invalid choice.
+MAX_ID = 2**63 - 1
+
+
+class MailingListChoiceField(forms.ModelMultipleChoiceField):
+    """The chosen mailing lists, among those of the field's queryset."""
+
+    widget = MailingListSelect
+
+    def _check_values(self, value):
+        for item in value if isinstance(value, list | tuple) else []:
+            if str(item).isdigit() and int(item) > MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return super()._check_values(value)
+
+
+def mailing_list_field(user, help_text):
+    """Return the choice of the mailing lists `user` may use, each with its number of recipients.
+
+    Lists of other structures or services are not choices: a forged id is an
+    "invalid choice" error, so it is never used.
+    """
+    lists = (
+        MailingList.objects.for_user(user)
+        .select_related("owner", "owner_service")
+        .annotate(member_count=Count("members"))
+        .order_by("name", "pk")
+    )
+    return MailingListChoiceField(
+        queryset=lists,
+        required=False,
+        label=field_label(Message, "mailing_lists"),
+        help_text=help_text,
+    )
+
+
+class MessageForm(ScopedStructureMixin, RecipientChoiceForm):
     """A new message or a draft: every field may change, and it can be saved or sent.
 
     A draft may be incomplete, but what is filled must be valid. Completeness
@@ -182,6 +149,7 @@ class MessageForm(RecipientChoiceForm):
             "sender_service",
             "recipient_kind",
             "all_recipients",
+            "mailing_lists",
             "display_start",
             "display_end",
             "title",
@@ -199,7 +167,10 @@ class MessageForm(RecipientChoiceForm):
         kwargs.setdefault("initial", {})
         kwargs["initial"] = {**self._defaults(instance), **kwargs["initial"]}
         super().__init__(*args, **kwargs)
-        self._set_up_sender_fields()
+        self.fields["mailing_lists"] = mailing_list_field(
+            user, _("Their recipients are counted when the message is sent.")
+        )
+        self.set_up_scope_fields()
         _without_maxlength(self.fields["title"])
         _without_maxlength(self.fields["body"])
 
@@ -211,82 +182,22 @@ class MessageForm(RecipientChoiceForm):
             ]
             return {"recipients": keys}
         today = timezone.localdate()
-        defaults = {
+        return {
             "all_recipients": False,
             "display_start": today,
             "display_end": today + datetime.timedelta(days=DEFAULT_DISPLAY_DAYS),
-            "recipient_kind": PartnerKind.CUSTOMERS,
+            **self.scope_defaults(),
         }
-        first = next(iter(self.scope.structures.values()), None)
-        if first is None:
-            return defaults
-        defaults["sender"] = first.pk
-        # Public bodies mostly write to their suppliers.
-        if first.is_public:
-            defaults["recipient_kind"] = PartnerKind.SUPPLIERS
-        services = self.scope.services[first.pk]
-        if first.pk not in self.scope.whole and services:
-            defaults["sender_service"] = services[0].pk
-        return defaults
-
-    def _set_up_sender_fields(self):
-        sender = self.fields["sender"]
-        sender.choices = [
-            (pk, describe_recipient(structure)) for pk, structure in self.scope.structures.items()
-        ]
-        structure_of = {
-            str(service.pk): structure_id
-            for structure_id, services in self.scope.services.items()
-            for service in services
-        }
-        service = self.fields["sender_service"]
-        service.widget = ServiceSelect(structure_of=structure_of)
-        service.choices = self.scope.service_choices()
-        if not self.scope.public_ids:
-            # Private senders always write to their customers: nothing to choose.
-            self.fields["recipient_kind"].widget = forms.HiddenInput()
-        elif len(self.scope.public_ids) < len(self.scope.structures):
-            self.fields["recipient_kind"].help_text = _(
-                "A private structure always writes to its customers."
-            )
 
     @property
     def sender_is_fixed(self) -> bool:
-        return len(self.scope.structures) == 1
-
-    @property
-    def service_is_fixed(self) -> bool:
-        """Whether the user has exactly one choice of sender service, or none to make."""
-        if not self.sender_is_fixed:
-            return False
-        structure_id = next(iter(self.scope.structures))
-        options = len(self.scope.services[structure_id]) + (structure_id in self.scope.whole)
-        return options <= 1
-
-    @property
-    def fixed_sender(self):
-        return next(iter(self.scope.structures.values()), None)
-
-    @property
-    def fixed_service(self):
-        if not self.service_is_fixed:
-            return None
-        structure_id = next(iter(self.scope.structures))
-        services = self.scope.services[structure_id]
-        return services[0] if services and structure_id not in self.scope.whole else None
-
-    @property
-    def kind_is_shown(self) -> bool:
-        return bool(self.scope.public_ids)
+        return self.structure_is_fixed
 
     def clean_sender(self):
-        return self.scope.structures[self.cleaned_data["sender"]]
+        return self.clean_scope_structure()
 
     def clean_sender_service(self):
-        service_id = self.cleaned_data["sender_service"]
-        if service_id is None:
-            return None
-        return self.scope.service(service_id)
+        return self.clean_scope_service()
 
     def clean_display_start(self):
         start = self.cleaned_data["display_start"]
@@ -297,17 +208,28 @@ class MessageForm(RecipientChoiceForm):
 
     def clean(self):
         cleaned = super().clean()
-        sender = cleaned.get("sender")
-        if sender is not None and "sender_service" in cleaned:
-            service = cleaned["sender_service"]
-            if not self.scope.allows(sender.pk, service.pk if service else None):
-                self.add_error("sender_service", self._service_error(service))
+        self.check_scope(cleaned)
         return cleaned
 
     def _post_clean(self):
         super()._post_clean()
+        self._check_mailing_lists()
         if self.sending:
             self._check_ready_to_send()
+
+    def _check_mailing_lists(self):
+        """Add an error when a chosen list has another owner or recipient type than the message.
+
+        The script hides such lists; without it, the page offers every list
+        the user may use and this check names the misfits.
+        """
+        lists = self.cleaned_data.get("mailing_lists")
+        if not lists or self.instance.sender_id is None or "mailing_lists" in self.errors:
+            return
+        try:
+            check_mailing_lists(self.instance, lists)
+        except forms.ValidationError as error:
+            self.add_error("mailing_lists", error.error_dict["mailing_lists"])
 
     def _check_ready_to_send(self):
         """Add what Send needs, so that one click lists every missing field.
@@ -321,27 +243,13 @@ class MessageForm(RecipientChoiceForm):
             for field, errors in error.error_dict.items():
                 if field not in self.errors:
                     self.add_error(field if field in self.fields else None, errors)
-        has_recipients = self.cleaned_data.get("recipients") or self.cleaned_data.get(
-            "all_recipients"
+        has_recipients = (
+            self.cleaned_data.get("recipients")
+            or self.cleaned_data.get("all_recipients")
+            or self.cleaned_data.get("mailing_lists")
         )
         if not has_recipients and "recipients" not in self.errors:
             self.add_error("recipients", _("Choose at least one recipient."))
-
-    def _service_error(self, service):
-        if service is None:
-            return _("You write for a service of this structure: choose it.")
-        return _(
-            "This service does not belong to the sender structure, or you are not attached to it."
-        )
-
-    def recipient_context(self):
-        sender = self.cleaned_data.get("sender")
-        if sender is None:
-            return None, None
-        kind = self.cleaned_data.get("recipient_kind")
-        if not sender.is_public or kind not in PartnerKind.values:
-            kind = PartnerKind.CUSTOMERS
-        return sender, kind
 
     @property
     def title_length(self) -> int:
@@ -350,14 +258,6 @@ class MessageForm(RecipientChoiceForm):
     @property
     def body_length(self) -> int:
         return _character_count(self["body"].value())
-
-    @property
-    def public_sender_ids(self) -> str:
-        return " ".join(str(pk) for pk in self.scope.public_ids)
-
-    @property
-    def whole_sender_ids(self) -> str:
-        return " ".join(str(pk) for pk in sorted(self.scope.whole))
 
 
 def _character_count(value) -> int:
@@ -379,10 +279,16 @@ class SentMessageForm(RecipientChoiceForm):
         model = Message
         fields = ["display_start", "display_end"]
 
-    def __init__(self, *args, **kwargs):
-        kwargs.pop("user", None)
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["recipients"].label = _("New recipients")
+        if user is not None:
+            # Only the lists of the message's sender and recipient type are offered.
+            field = mailing_list_field(
+                user, _("Their recipients who do not receive the message yet are added.")
+            )
+            field.queryset = field.queryset.usable_for(self.instance)
+            self.fields["mailing_lists"] = field
         self.fields["display_start"].required = True
         self.fields["display_end"].required = True
         # The start date may move only while the display has not started.
@@ -390,6 +296,11 @@ class SentMessageForm(RecipientChoiceForm):
 
     def recipient_context(self):
         return self.instance.sender, self.instance.recipient_kind
+
+    @property
+    def used_mailing_lists(self):
+        """The lists this message already went through, by name."""
+        return self.instance.mailing_lists.order_by("name", "pk")
 
     def taken_error(self, chip) -> str | None:
         structure_id, service_id = chip.pair

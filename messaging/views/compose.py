@@ -24,7 +24,7 @@ from messaging.audit import record_event
 from messaging.forms import MessageForm, SentMessageForm, parse_recipient_key
 from messaging.models import Message, MessageEvent
 from messaging.rules import check_message
-from messaging.sending import add_recipients, send, set_draft_recipients
+from messaging.sending import add_mailing_lists, add_recipients, send, set_draft_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ def store_draft(form, *, by, send_now=False, form_token="") -> Message:
             set_draft_recipients(
                 message, [chip.recipient for chip in form.cleaned_data["recipients"]]
             )
+            message.mailing_lists.set(form.cleaned_data["mailing_lists"])
             if created:
                 record_event(
                     message, MessageEvent.Action.CREATED, by=by, details={"form_token": form_token}
@@ -123,7 +124,7 @@ def update_sent(form, *, by) -> tuple[Message, dict, int]:
     """Apply a sent message's new display dates and new recipients in one transaction.
 
     Return the message, the changed dates as {field: {"old", "new"}} and the
-    number of recipients added.
+    number of recipients added, typed or through mailing lists.
     """
     with transaction.atomic():
         locked = (
@@ -141,6 +142,9 @@ def update_sent(form, *, by) -> tuple[Message, dict, int]:
             record_event(locked, MessageEvent.Action.MODIFIED, by=by, details=changes)
         recipients = [chip.recipient for chip in form.cleaned_data["recipients"]]
         added = add_recipients(locked, recipients, by=by) if recipients else 0
+        mailing_lists = form.cleaned_data.get("mailing_lists")
+        if mailing_lists:
+            added += add_mailing_lists(locked, mailing_lists, by=by)
     return locked, changes, added
 
 
@@ -160,33 +164,23 @@ def _same_recipient(key, other_key) -> bool:
     return (first.structure_id, first.service_id) == (second.structure_id, second.service_id)
 
 
-class MessageFormView(LoginRequiredMixin, View):
-    """The page shared by New message and Modify: render, rebuild, save."""
+class RecipientChoiceViewMixin:
+    """The buttons of a recipient-choosing page that rebuild it from the POST and save nothing.
 
-    template_name = "messaging/message_form.html"
-    message = None
+    Adding a typed SIRET, removing a chip, searching and adding the selected
+    results work this way without JavaScript. A view defines `get_form(data)`,
+    `render_form(form, search=None)` and `saving_actions`, the values of the
+    "action" button that save.
+    """
 
-    def get_form(self, data=None):
-        raise NotImplementedError
-
-    def render_form(self, form, search=None):
-        context = {
-            "form": form,
-            "message": self.message,
-            "search": search,
-            "active_tab": "outbox",
-        }
-        return render(self.request, self.template_name, context)
+    saving_actions = SAVING_ACTIONS
 
     def action(self) -> str:
         return self.request.POST.get("action", "")
 
-    def sends(self) -> bool:
-        return self.request.method == "POST" and self.saves() and self.action() == "send"
-
     def saves(self) -> bool:
-        """Return whether Save or Send posted the form, not a button that only rebuilds."""
-        return "remove" not in self.request.POST and self.action() in SAVING_ACTIONS
+        """Return whether a saving button posted the form, not a button that only rebuilds."""
+        return "remove" not in self.request.POST and self.action() in self.saving_actions
 
     def rebuild(self, form):
         """Handle the buttons that change the page but save nothing."""
@@ -218,6 +212,28 @@ class MessageFormView(LoginRequiredMixin, View):
             return None
         rows, more = form.search_form.results(sender, kind)
         return {"rows": rows, "more": more}
+
+
+class MessageFormView(LoginRequiredMixin, RecipientChoiceViewMixin, View):
+    """The page shared by New message and Modify: render, rebuild, save."""
+
+    template_name = "messaging/message_form.html"
+    message = None
+
+    def get_form(self, data=None):
+        raise NotImplementedError
+
+    def render_form(self, form, search=None):
+        context = {
+            "form": form,
+            "message": self.message,
+            "search": search,
+            "active_tab": "outbox",
+        }
+        return render(self.request, self.template_name, context)
+
+    def sends(self) -> bool:
+        return self.request.method == "POST" and self.saves() and self.action() == "send"
 
     def submit_draft(self, form, *, form_token=""):
         send_now = self.sends()
@@ -287,7 +303,7 @@ class MessageUpdateView(MessageFormView):
             return MessageForm(
                 data, user=self.request.user, instance=self.message, sending=self.sends()
             )
-        return SentMessageForm(data, instance=self.message)
+        return SentMessageForm(data, user=self.request.user, instance=self.message)
 
     def load(self, reference):
         queryset = Message.objects.for_user(self.request.user).select_related(

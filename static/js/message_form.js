@@ -1,17 +1,22 @@
 /*
- * Improvements of the message form (templates/messaging/message_form.html).
+ * Improvements of the message form (templates/messaging/message_form.html)
+ * and of the mailing-list form (templates/mailing_lists/list_form.html),
+ * which chooses recipients the same way.
  *
- * The form works without this script: every button posts it and the server
- * rebuilds the page. The script adds, in place and without reloading: live
+ * The forms work without this script: every button posts them and the server
+ * rebuilds the page. The script adds, in place and without reloading, live
  * character counters, SIRET suggestions from the 4th character, search
- * results, adding and removing recipient chips, and a guard against double
+ * results and adding or removing recipient chips. It shows only the mailing
+ * lists that fit the sender and recipient type, and guards against double
  * submission. Its configuration comes from data attributes, because the
- * Content Security Policy forbids inline scripts.
+ * Content Security Policy forbids inline scripts. The mailing-list form names
+ * its structure and service fields in data-structure-field and
+ * data-service-field.
  */
 (function () {
   "use strict";
 
-  const form = document.querySelector("form[data-message-form]");
+  const form = document.querySelector("form[data-message-form], form[data-mailing-list-form]");
   if (!form) {
     return;
   }
@@ -23,6 +28,8 @@
   const idsOf = (text) => new Set((text || "").split(/\s+/).filter(Boolean));
   const publicSenders = idsOf(form.dataset.publicSenders);
   const wholeSenders = idsOf(form.dataset.wholeSenders);
+  const structureField = form.dataset.structureField || "sender";
+  const serviceField = form.dataset.serviceField || "sender_service";
 
   // The same normalisation as structures.siret.normalize_siret.
   const normalizeIdentifier = (text) => text.replace(/[\s\u00a0\u202f.]/g, "");
@@ -38,7 +45,7 @@
     if (form.dataset.sender) {
       return form.dataset.sender;
     }
-    const field = form.elements.namedItem("sender");
+    const field = form.elements.namedItem(structureField);
     return field ? field.value : "";
   }
 
@@ -70,7 +77,7 @@
   }
 
   function syncServiceOptions(sender) {
-    const select = form.querySelector('select[name="sender_service"]');
+    const select = form.querySelector(`select[name="${serviceField}"]`);
     if (!select) {
       return;
     }
@@ -90,10 +97,34 @@
     }
   }
 
+  // ---------- Mailing lists ----------
+
+  const listPicker = form.querySelector("[data-list-picker]");
+
+  // Lists of another sender or recipient type are hidden and disabled, so
+  // that they are not posted. They come back checked as they were.
+  function syncListOptions() {
+    if (!listPicker) {
+      return;
+    }
+    const sender = currentSender();
+    const kind = currentKind();
+    const boxes = listPicker.querySelectorAll('input[type="checkbox"]');
+    let fitting = 0;
+    for (const box of boxes) {
+      const fits = box.dataset.owner === sender && box.dataset.kind === kind;
+      box.disabled = !fits;
+      box.closest("[data-list-option]").hidden = !fits;
+      fitting += fits ? 1 : 0;
+    }
+    listPicker.querySelector("[data-no-list-fits]").hidden = fitting > 0 || boxes.length === 0;
+  }
+
   function syncSender() {
     const sender = currentSender();
     syncKindArea(sender);
     syncServiceOptions(sender);
+    syncListOptions();
   }
 
   // ---------- Character counters ----------
@@ -431,7 +462,7 @@
   form.addEventListener("keydown", onFormKeydown);
   form.addEventListener("submit", onSubmit);
   form.addEventListener("change", (event) => {
-    if (event.target.name === "sender" || event.target.name === "recipient_kind") {
+    if (event.target.name === structureField || event.target.name === "recipient_kind") {
       onSenderChange();
     }
   });
