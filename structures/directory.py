@@ -22,7 +22,7 @@ import openpyxl
 from django.db import models, transaction
 from openpyxl.utils.exceptions import InvalidFileException
 
-from structures.models import IdentifierType, Service, Structure
+from structures.models import IdentifierType, Service, Structure, folded_search_values
 from structures.siret import is_valid_siret, normalize_siret
 from structures.tabular import (
     OLE2_SIGNATURE,
@@ -352,6 +352,7 @@ def _parse_structure(row: Row, warnings: list[str]) -> _ParsedRow:
         "is_active": _parse_boolean(row, "StructureActive"),
     }
     _fit_lengths(Structure, values, warnings)
+    values.update(folded_search_values(values["designation"], values["city"]))
     return _ParsedRow((identifier_type, identifier), values, f"{identifier_type} {identifier}")
 
 

@@ -6,6 +6,19 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from chorus_messages.text import fold
+
+# Folding lengthens a few characters ("ß" becomes "ss"), so folded copies get twice the room.
+FOLDED_MAX_LENGTH = 510
+
+
+def folded_search_values(designation: str, city: str) -> dict[str, str]:
+    """Return the folded copies of a designation and a city that searches compare against."""
+    return {
+        "designation_folded": fold(designation)[:FOLDED_MAX_LENGTH],
+        "city_folded": fold(city)[:FOLDED_MAX_LENGTH],
+    }
+
 
 class IdentifierType(models.TextChoices):
     SIRET = "SIRET", "SIRET"
@@ -65,6 +78,13 @@ class Structure(models.Model):
     city = models.CharField(_("city"), max_length=255, blank=True)
     country_code = models.CharField(_("country code"), max_length=2, default="FR")
     is_active = models.BooleanField(_("active"), default=True)
+    # Lower case, accents removed: the recipient search compares against these.
+    designation_folded = models.CharField(
+        max_length=FOLDED_MAX_LENGTH, blank=True, editable=False, db_default=""
+    )
+    city_folded = models.CharField(
+        max_length=FOLDED_MAX_LENGTH, blank=True, editable=False, db_default=""
+    )
 
     objects = StructureQuerySet.as_manager()
 
@@ -81,6 +101,11 @@ class Structure(models.Model):
 
     def __str__(self):
         return f"{self.identifier} - {self.designation}"
+
+    def save(self, *args, **kwargs):
+        for name, value in folded_search_values(self.designation, self.city).items():
+            setattr(self, name, value)
+        super().save(*args, **kwargs)
 
 
 class Service(models.Model):

@@ -6,6 +6,7 @@ so that every screen state can be rebuilt from a plain POST without
 JavaScript.
 """
 
+import re
 from dataclasses import dataclass
 
 from django import forms
@@ -14,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from chorus_messages.text import fold
 from messaging.models import DeliverySource
 from messaging.sending import Recipient
 from structures.models import Partner, PartnerKind, Service, Structure
@@ -26,6 +28,10 @@ SEARCH_LIMIT = 50
 LABEL_SEPARATOR = " \u2013 "
 
 # ---------- Recipients: keys, labels and partner lookups ----------
+
+# ASCII digits only, because str.isdigit() also accepts "²", which int() rejects. Ids have
+# at most 18 digits, so that a forged one cannot overflow a BIGINT in the query.
+_RECIPIENT_KEY = re.compile(r"([0-9]{1,18}):([0-9]{0,18}):([^:]*)")
 
 
 def field_label(model, field_name):
@@ -40,11 +46,12 @@ def recipient_key(structure_id, service_id=None, source=DeliverySource.TYPED) ->
 
 def parse_recipient_key(value: str) -> Recipient | None:
     """Return the Recipient that a chip's value names, or None when the value is malformed."""
-    parts = (value or "").split(":")
-    if len(parts) != 3 or not parts[0].isdigit() or not (parts[1] == "" or parts[1].isdigit()):
+    match = _RECIPIENT_KEY.fullmatch(value or "")
+    if match is None:
         return None
-    source = parts[2] if parts[2] in DeliverySource.values else DeliverySource.TYPED
-    return Recipient(int(parts[0]), int(parts[1]) if parts[1] else None, source)
+    structure_id, service_id, source = match.groups()
+    source = source if source in DeliverySource.values else DeliverySource.TYPED
+    return Recipient(int(structure_id), int(service_id) if service_id else None, source)
 
 
 def describe_recipient(structure, service=None) -> str:
@@ -193,12 +200,13 @@ class RecipientSearchForm(forms.Form):
         rows = partner_rows(sender, kind)
         if criteria.get("identifier"):
             rows = rows.filter(partner__identifier__startswith=criteria["identifier"])
+        # Folded copies make "elagage" find "ÉLAGAGE" on SQLite and PostgreSQL alike.
         if criteria.get("designation"):
-            rows = rows.filter(partner__designation__icontains=criteria["designation"])
+            rows = rows.filter(partner__designation_folded__contains=fold(criteria["designation"]))
         if criteria.get("postal_code"):
             rows = rows.filter(partner__postal_code__startswith=criteria["postal_code"])
         if criteria.get("city"):
-            rows = rows.filter(partner__city__icontains=criteria["city"])
+            rows = rows.filter(partner__city_folded__contains=fold(criteria["city"]))
         rows = rows.order_by(
             "partner__designation", "partner__identifier", "partner_id", _SERVICE_LAST
         )

@@ -210,6 +210,18 @@ def test_search_criteria_filter(user_client, town, vendor, criteria, found):
     assert [row.partner.partner for row in rows] == ([vendor] if found else [])
 
 
+@pytest.mark.parametrize("typed", ["epicurien", "Épicurien", "EPICURIEN", "épicurien"])
+def test_search_ignores_accents_and_case(user_client, town, typed):
+    caterer = StructureFactory(designation="TRAITEUR L'ÉPICURIEN", city="Bègles")
+    partners(caterer, town)
+
+    by_designation = search(user_client, town, designation=typed).context["search"]["rows"]
+    by_city = search(user_client, town, city="begles").context["search"]["rows"]
+
+    assert [row.partner.partner for row in by_designation] == [caterer]
+    assert [row.partner.partner for row in by_city] == [caterer]
+
+
 def test_search_never_lists_non_partners_or_other_kind(user_client, town, vendor):
     StructureFactory(designation="ATELIERS INCONNUS")
     customer = StructureFactory(designation="ATELIERS CLIENTS")

@@ -608,3 +608,12 @@ def test_command_bad_file_raises_command_error(write_csv):
 
     with pytest.raises(CommandError, match="Nothing was imported"):
         call_command("import_directory", path, "--quiet")
+
+
+def test_import_stores_folded_copies_for_search(directory_sample):
+    import_directory(directory_sample.paths)
+
+    bonneville = Structure.objects.get(identifier="21740042300018")
+
+    assert bonneville.designation_folded == "commune de bonneville"
+    assert Structure.objects.filter(designation_folded__contains="glieres").exists()
