@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "chorus_messages.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "chorus_messages.urls"
@@ -82,7 +83,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -97,6 +101,8 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = read_bool("AXES_ENABLED", default=True)
+AXES_LOCKOUT_CALLABLE = "chorus_messages.views.lockout"
+AXES_CLIENT_IP_CALLABLE = "chorus_messages.proxy.client_ip_address"
 
 LANGUAGE_CODE = "fr"
 # Language names stay in their own language, as in any language menu.
@@ -108,7 +114,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = Path(read_str("STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -133,9 +139,9 @@ SECURE_HSTS_PRELOAD = read_bool("SECURE_HSTS_PRELOAD", default=False)
 # Joining the browsers' HSTS preload list is hard to undo, so it stays the
 # operator's explicit choice and its reminder is not shown by check --deploy.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if read_bool("BEHIND_TLS_PROXY", default=False) else None
-)
+# One reverse proxy terminates TLS and sets X-Forwarded-Proto and X-Forwarded-For.
+BEHIND_TLS_PROXY = read_bool("BEHIND_TLS_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -152,6 +158,10 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
     }
 }
+
+# Each chosen recipient of a message or mailing list is one POST field, and a list may hold
+# thousands; Django's default of 1,000 fields would reject such a form with a 400.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 

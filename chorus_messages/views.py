@@ -1,7 +1,12 @@
-"""Login and logout, which remember the previous login for the page header."""
+"""Login, logout and the lock-out page; the login keeps the previous one for the page header."""
 
+import math
+from http import HTTPStatus
+
+from axes.helpers import get_cool_off
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 # Session key of the user's login before the current one: an ISO 8601 datetime,
@@ -32,3 +37,15 @@ class LogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.success(request, _("You are logged out."))
         return response
+
+
+def lockout(request, original_response=None, credentials=None):
+    """Render the page of a login locked by django-axes after too many failures."""
+    cool_off = get_cool_off(request)
+    minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else None
+    return render(
+        request,
+        "registration/lockout.html",
+        {"minutes": minutes},
+        status=HTTPStatus.TOO_MANY_REQUESTS,
+    )

@@ -120,8 +120,13 @@ class MessageAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
-        action = MessageEvent.Action.MODIFIED if change else MessageEvent.Action.CREATED
-        record_event(obj, action, by=request.user, details={"via": "admin"})
+        if not change:
+            record_event(
+                obj, MessageEvent.Action.CREATED, by=request.user, details={"via": "admin"}
+            )
+        elif form.changed_data:
+            details = {"via": "admin", "fields": form.changed_data}
+            record_event(obj, MessageEvent.Action.MODIFIED, by=request.user, details=details)
 
     def delete_model(self, request, obj):
         from messaging.audit import record_event

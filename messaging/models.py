@@ -15,6 +15,8 @@ from structures.models import PartnerKind, Service, Structure
 
 TITLE_MAX_LENGTH = 50
 BODY_MAX_LENGTH = 2000
+# Folding lengthens some characters ("ß" becomes "ss"), so the folded title gets twice the room.
+TITLE_FOLDED_MAX_LENGTH = TITLE_MAX_LENGTH * 2
 REFERENCE_PREFIX = "MSG_"
 _REFERENCE_PATTERN = re.compile(r"MSG_(\d{9})")
 
@@ -129,7 +131,7 @@ class Message(models.Model):
     )
     title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH, blank=True)
     # Lower case, accents removed: the Outbox title filter searches this column.
-    title_folded = models.CharField(max_length=TITLE_MAX_LENGTH * 2, blank=True, editable=False)
+    title_folded = models.CharField(max_length=TITLE_FOLDED_MAX_LENGTH, blank=True, editable=False)
     body = models.TextField(
         _("message"),
         max_length=BODY_MAX_LENGTH,
@@ -209,7 +211,9 @@ class Message(models.Model):
         from messaging.rules import check_sent_message_changes
 
         self.body = normalize_line_breaks(self.body)
-        self.title_folded = fold(self.title)
+        # A few compatibility characters fold into many more ("ﷺ" into 18 letters). Their
+        # tail is left out of the title search rather than overflowing the column.
+        self.title_folded = fold(self.title)[:TITLE_FOLDED_MAX_LENGTH]
         if self.pk:
             check_sent_message_changes(self)
         super().save(*args, **kwargs)

@@ -240,7 +240,8 @@ class MessageForm(ScopedStructureMixin, RecipientChoiceForm):
         try:
             check_ready_to_send(self.instance)
         except forms.ValidationError as error:
-            for field, errors in error.error_dict.items():
+            # A message sent from another tab meanwhile raises an error for no field.
+            for field, errors in error.update_error_dict({}).items():
                 if field not in self.errors:
                     self.add_error(field if field in self.fields else None, errors)
         has_recipients = (

@@ -336,6 +336,8 @@ class MessageUpdateView(MessageFormView):
         if not self.saves():
             return self.rebuild(form)
         if not form.is_valid():
+            if self.sent_meanwhile():
+                return self.already_sent(self.message)
             return self.render_form(form)
         try:
             if self.message.is_draft:
@@ -343,6 +345,10 @@ class MessageUpdateView(MessageFormView):
             return self.submit_sent(form)
         except AlreadySent as race:
             return self.already_sent(race.message)
+
+    def sent_meanwhile(self) -> bool:
+        """Return whether another request sent this page's draft since the page loaded it."""
+        return self.message.is_draft and Message.objects.sent().filter(pk=self.message.pk).exists()
 
     def submit_sent(self, form):
         try:
