@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test lint format messages check-messages bench clean
+.PHONY: demo test lint format messages check-messages bench bench-data clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,19 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Benchmarks, described in docs/performance.md. At SCALE=1 they measure the
+# databases that `make bench-data` fills (BENCH_DATABASE_URL, BENCH_W1_DATABASE_URL,
+# PostgreSQL on 127.0.0.1 by default); at a smaller scale, such as the CI smoke
+# run `make bench SCALE=0.001`, they create, fill and drop databases of their own.
+SCALE ?= 1
+BENCH_ARGS ?=
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --scale $(SCALE) $(BENCH_ARGS)
+
+bench-data: $(STAMP)
+	$(BIN)/python -m bench.run --generate
 
 clean:
 	rm -rf $(VENV) var/db.sqlite3 var/staticfiles

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "structures",
     "messaging",
     "mailing_lists",
+    "bench",
 ]
 
 MIDDLEWARE = [

@@ -4,8 +4,8 @@ import re
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
-from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db import models, transaction
+from django.db.models import Case, Count, Exists, F, Min, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Greatest, Length, TruncDate
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +18,8 @@ BODY_MAX_LENGTH = 2000
 # Folding lengthens some characters ("ß" becomes "ss"), so the folded title gets twice the room.
 TITLE_FOLDED_MAX_LENGTH = TITLE_MAX_LENGTH * 2
 REFERENCE_PREFIX = "MSG_"
+# Message fields that deliveries copy for the Mailbox (see Delivery.received_on).
+DISPLAY_FIELDS = frozenset({"status", "display_start", "display_end"})
 _REFERENCE_PATTERN = re.compile(r"MSG_(\d{9})")
 
 
@@ -75,20 +77,15 @@ class MessageQuerySet(models.QuerySet):
                 condition |= Q(sender=scope.structure, sender_service=scope.service)
         return self.filter(condition)
 
-    def received_through(self, deliveries):
-        """Return the messages of `deliveries` once each, however many of them reach a message.
-
-        `received_on` is the day a message became visible through them: the
-        later of its earliest delivery's day in the current time zone
-        (Europe/Paris) and its display start. `is_unread` is true while one
-        of its deliveries among them is unread.
-        """
-        of_message = deliveries.filter(message=OuterRef("pk"))
-        first_added_at = Subquery(of_message.order_by("added_at").values("added_at")[:1])
-        return self.filter(pk__in=deliveries.values("message")).annotate(
-            received_on=Greatest(TruncDate(first_added_at), F("display_start")),
-            is_unread=Exists(of_message.unread()),
-        )
+    def update(self, **kwargs):
+        """Update the messages, and the display copies of their deliveries when it changes."""
+        if not DISPLAY_FIELDS.intersection(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            changed = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            Delivery.objects.filter(message_id__in=changed).refresh_display_copies()
+        return count
 
     def delete(self):
         """Delete drafts only; raise ProtectedError when the set holds a sent message."""
@@ -216,7 +213,10 @@ class Message(models.Model):
         self.title_folded = fold(self.title)[:TITLE_FOLDED_MAX_LENGTH]
         if self.pk:
             check_sent_message_changes(self)
-        super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            super().save(*args, **kwargs)
+            if self.is_sent:
+                Delivery.objects.with_stale_copies_of(self).refresh_display_copies()
 
     def delete(self, *args, **kwargs):
         if not self.is_draft:
@@ -256,7 +256,52 @@ def normalize_line_breaks(text: str) -> str:
     return (text or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
+def display_copies(added_at=None) -> dict:
+    """Return the values of Delivery.received_on, display_end and sender, as expressions.
+
+    All are read from the delivery's message and are empty while it is a
+    draft. `added_at`, an expression or a datetime, replaces the delivery's
+    own when an UPDATE changes it in the same statement.
+    """
+    if added_at is None:
+        added_at = F("added_at")
+    elif not hasattr(added_at, "resolve_expression"):
+        added_at = Value(added_at, output_field=models.DateTimeField())
+    sent = Message.objects.sent().filter(pk=OuterRef("message_id"))
+    start = Subquery(sent.values("display_start")[:1])
+    # PostgreSQL's GREATEST ignores NULL, so a draft is ruled out by CASE, not by its NULL start.
+    received_on = Case(
+        When(Exists(sent), then=Greatest(TruncDate(added_at), start)),
+        default=None,
+        output_field=models.DateField(),
+    )
+    return {
+        "received_on": received_on,
+        "display_end": Subquery(sent.values("display_end")[:1]),
+        "sender_id": Subquery(sent.values("sender_id")[:1]),
+    }
+
+
 class DeliveryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """Update the deliveries; a new `added_at` also moves the reception date it implies."""
+        if "added_at" in kwargs and "received_on" not in kwargs:
+            kwargs["received_on"] = display_copies(kwargs["added_at"])["received_on"]
+        return super().update(**kwargs)
+
+    def refresh_display_copies(self) -> int:
+        """Copy the display period of each delivery's message again; return how many changed."""
+        return self.update(**display_copies())
+
+    def with_stale_copies_of(self, message):
+        """Return the deliveries of sent `message` whose display copies differ from it."""
+        received_on = Greatest(
+            TruncDate("added_at"), Value(message.display_start, output_field=models.DateField())
+        )
+        return self.filter(message=message).exclude(
+            received_on=received_on, display_end=message.display_end, sender=message.sender_id
+        )
+
     def in_mailbox_of(self, user, day):
         """Return the deliveries to `user`'s structures of the messages displayed on `day`.
 
@@ -274,29 +319,52 @@ class DeliveryQuerySet(models.QuerySet):
                 condition |= Q(recipient=scope.structure) & (
                     Q(recipient_service__isnull=True) | Q(recipient_service=scope.service)
                 )
-        return self.filter(
-            condition,
-            message__status=MessageStatus.SENT,
-            message__display_start__lte=day,
-            message__display_end__gte=day,
-        )
+        # The copies of the display period stand for the message's: a delivery
+        # received on or before `day`, of a message displayed until `day` or later.
+        return self.filter(condition, received_on__lte=day, display_end__gte=day)
 
     def unread(self):
         """Return the deliveries that no user of the recipient has opened yet."""
         return self.filter(read_at__isnull=True)
 
+    def message_count(self) -> int:
+        """Return how many distinct messages these deliveries reach."""
+        return self.values("message_id").distinct().count()
+
+    def by_message(self):
+        """Return one row per message of these deliveries, newest first, then by reference.
+
+        Each row is a dict: `message_id`, `received_on` (the earliest among
+        the message's deliveries) and `unread` (how many of them are unread).
+        """
+        return (
+            self.values("message_id")
+            .annotate(
+                first_received_on=Min("received_on"),
+                # Counts message_id, not pk, so that the Mailbox index alone answers.
+                unread=Count("message_id", filter=Q(read_at__isnull=True)),
+            )
+            .order_by("-first_received_on", "-message_id")
+        )
+
 
 class Delivery(models.Model):
     """One recipient structure, or one of its services, of one message."""
 
+    # Both foreign keys are indexed by the composite indexes of Meta instead.
     message = models.ForeignKey(
-        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="deliveries"
+        Message,
+        verbose_name=_("message"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     recipient = models.ForeignKey(
         Structure,
         verbose_name=_("recipient structure"),
         on_delete=models.PROTECT,
         related_name="deliveries",
+        db_index=False,
     )
     recipient_service = models.ForeignKey(
         Service,
@@ -311,6 +379,27 @@ class Delivery(models.Model):
     )
     added_at = models.DateTimeField(_("date added"))
     read_at = models.DateTimeField(_("read on"), null=True, blank=True)
+    # Copies of the message's display period and sender, so that the Mailbox reads
+    # one index of this table instead of a message row per delivery: the later of
+    # the day the delivery was added (Europe/Paris) and the display start, the
+    # display end, the sender. All are empty while the message is a draft.
+    # Message.save() and the querysets' update() keep them in step; raw SQL that
+    # writes deliveries or display dates must set them too.
+    received_on = models.DateField(_("reception date"), null=True, blank=True, editable=False)
+    display_end = models.DateField(_("display end date"), null=True, blank=True, editable=False)
+    # The message's sender, for the Mailbox's choice of senders. Without a
+    # constraint of its own: the message's foreign key is the one that holds.
+    sender = models.ForeignKey(
+        Structure,
+        verbose_name=_("sender structure"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+    )
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -329,8 +418,18 @@ class Delivery(models.Model):
                 name="delivery_service_unique",
             ),
         ]
+        # Each index led by the recipient takes one random write per recipient of a
+        # send: 100,000 for "all my recipients" of a ministry. So there is one.
         indexes = [
-            models.Index(fields=["recipient", "message"], name="delivery_recipient_idx"),
+            # The recipients of a message in recipient order, for its detail page; with
+            # the id, a page of them is found in the index alone.
+            models.Index(fields=["message", "recipient", "id"], name="delivery_message_idx"),
+            # The Mailbox, with every column its queries read, so that they scan this
+            # index only; also every lookup by recipient.
+            models.Index(
+                fields=["recipient", "display_end", "received_on", "message", "read_at", "sender"],
+                name="delivery_mailbox_idx",
+            ),
         ]
 
     def __str__(self):

@@ -48,9 +48,22 @@ def _check_partners(message, recipients) -> None:
     raise_for_non_partners(offenders, message)
 
 
+def _display_copies(message, now, *, sending=False) -> tuple:
+    """Return Delivery.received_on, display_end and sender_id for a delivery added at `now`.
+
+    All are empty for a draft, unless `sending` says that the transaction
+    marks it sent before it commits.
+    """
+    if not (message.is_sent or sending):
+        return None, None, None
+    received_on = max(timezone.localdate(now), message.display_start)
+    return received_on, message.display_end, message.sender_id
+
+
 def _insert(message, recipients, now) -> int:
     """Insert deliveries for `recipients`, skipping those already there; return how many."""
     before = Delivery.objects.filter(message=message).count()
+    received_on, display_end, sender_id = _display_copies(message, now)
     Delivery.objects.bulk_create(
         [
             Delivery(
@@ -59,6 +72,9 @@ def _insert(message, recipients, now) -> int:
                 recipient_service_id=r.service_id,
                 source=r.source,
                 added_at=now,
+                received_on=received_on,
+                display_end=display_end,
+                sender_id=sender_id,
             )
             for r in recipients
         ],
@@ -103,11 +119,16 @@ def add_recipients(message, recipients, *, by) -> int:
 
 # Resolves "all my recipients" in one statement: every active partner
 # structure of the chosen kind becomes a delivery, existing ones are kept.
+# Inactive structures are few: ruling them out with NOT EXISTS reads their small
+# index (structure_inactive_idx) instead of a structure row per partner.
 _ALL_PARTNERS_SQL = """
-INSERT INTO {delivery} (message_id, recipient_id, recipient_service_id, source, added_at)
-SELECT %s, p.partner_id, NULL, %s, %s
-FROM {partner} p JOIN {structure} s ON s.id = p.partner_id
-WHERE p.structure_id = %s AND p.kind = %s AND p.partner_service_id IS NULL AND s.is_active
+INSERT INTO {delivery}
+    (message_id, recipient_id, recipient_service_id, source, added_at,
+     received_on, display_end, sender_id)
+SELECT %s, p.partner_id, NULL, %s, %s, %s, %s, %s
+FROM {partner} p
+WHERE p.structure_id = %s AND p.kind = %s AND p.partner_service_id IS NULL
+    AND NOT EXISTS (SELECT 1 FROM {structure} s WHERE s.id = p.partner_id AND NOT s.is_active)
 ON CONFLICT DO NOTHING
 """
 
@@ -115,8 +136,10 @@ ON CONFLICT DO NOTHING
 # Resolves the chosen mailing lists in one statement: a recipient in several
 # lists, or also typed, gets one delivery.
 _LIST_MEMBERS_SQL = """
-INSERT INTO {delivery} (message_id, recipient_id, recipient_service_id, source, added_at)
-SELECT DISTINCT %s, m.structure_id, m.service_id, %s, %s
+INSERT INTO {delivery}
+    (message_id, recipient_id, recipient_service_id, source, added_at,
+     received_on, display_end, sender_id)
+SELECT DISTINCT %s, m.structure_id, m.service_id, %s, %s, %s, %s, %s
 FROM {member} m JOIN {chosen} c ON c.mailinglist_id = m.mailing_list_id
 WHERE c.message_id = %s
 ON CONFLICT DO NOTHING
@@ -124,8 +147,13 @@ ON CONFLICT DO NOTHING
 
 
 def resolve_audience(message, now) -> None:
-    """Turn "all my recipients" and the chosen mailing lists into deliveries."""
+    """Turn "all my recipients" and the chosen mailing lists into deliveries.
+
+    Called by send() only, whose transaction then marks the message sent: the
+    deliveries are written once, with the display copies of a sent message.
+    """
     quote = connection.ops.quote_name
+    copies = list(_display_copies(message, now, sending=True))
     with connection.cursor() as cursor:
         if message.all_recipients:
             sql = _ALL_PARTNERS_SQL.format(
@@ -135,14 +163,21 @@ def resolve_audience(message, now) -> None:
             )
             cursor.execute(
                 sql,
-                [message.pk, DeliverySource.ALL, now, message.sender_id, message.recipient_kind],
+                [
+                    message.pk,
+                    DeliverySource.ALL,
+                    now,
+                    *copies,
+                    message.sender_id,
+                    message.recipient_kind,
+                ],
             )
         sql = _LIST_MEMBERS_SQL.format(
             delivery=quote(Delivery._meta.db_table),
             member=quote(Member._meta.db_table),
             chosen=quote(Message.mailing_lists.through._meta.db_table),
         )
-        cursor.execute(sql, [message.pk, DeliverySource.MAILING_LIST, now, message.pk])
+        cursor.execute(sql, [message.pk, DeliverySource.MAILING_LIST, now, *copies, message.pk])
 
 
 def check_mailing_lists(message, mailing_lists) -> None:
@@ -209,7 +244,9 @@ def send(message, *, by) -> bool:
         (d.recipient, d.recipient_service) for d in deliveries_without_partner(chosen, locked)
     ]
     raise_for_non_partners(offenders, locked)
-    count = deliveries.update(added_at=now)
+    # The recipients chosen in the draft get the sending time; the audience has it already.
+    deliveries.exclude(added_at=now).update(added_at=now)
+    count = deliveries.count()
     if not count:
         raise ValidationError({"recipients": _("Choose at least one recipient.")})
     locked.status = MessageStatus.SENT

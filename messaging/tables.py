@@ -11,6 +11,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django_tables2.data import TableData, TableQuerysetData
 
 from messaging.audit import describe_details
 from messaging.models import Delivery, Message, MessageEvent
@@ -46,6 +47,66 @@ class ListPaginator(LenientPaginator):
         if per_page not in PER_PAGE_CHOICES:
             per_page = DEFAULT_PER_PAGE
         super().__init__(object_list, per_page, *args, **kwargs)
+
+
+class RowsByKey(TableQuerysetData):
+    """Queryset data whose pages select their primary keys first, then their rows.
+
+    One statement: the rows whose key is among those of the sorted, sliced
+    keys. Sorting and skipping rows then run on the keys alone, which a
+    covering index answers without reading the table (the Outbox of a sender
+    with 20,000 messages, the 100,000 recipients of a message); only the
+    page's rows are read.
+    """
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return super().__getitem__(key)
+        return list(self.data.filter(pk__in=self.data.values("pk")[key]))
+
+
+class ReceivedMessages(TableData):
+    """The rows of the Mailbox: the messages of some deliveries, once each, newest first.
+
+    Counting and paging read the deliveries only (one index at national
+    scale); then only the messages of the requested page are loaded, each
+    with `received_on` and `is_unread` set from its deliveries.
+    """
+
+    def __init__(self, deliveries):
+        super().__init__(deliveries)
+        self.deliveries = deliveries
+        self._count = None
+
+    @property
+    def model(self):
+        return Message
+
+    def __len__(self):
+        if self._count is None:
+            self._count = self.deliveries.message_count()
+        return self._count
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        rows = list(self.deliveries.by_message()[key])
+        messages = Message.objects.select_related("sender").in_bulk(
+            [row["message_id"] for row in rows]
+        )
+        page = []
+        for row in rows:
+            message = messages[row["message_id"]]
+            message.received_on = row["first_received_on"]
+            message.is_unread = row["unread"] > 0
+            page.append(message)
+        return page
+
+    def __iter__(self):
+        return iter(self[:])
+
+    def order_by(self, aliases):
+        """Keep the Mailbox order, newest reception first, whatever the `sort` parameter says."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +147,62 @@ def _day(value) -> str:
     return format_date(value, DATE_FORMAT)
 
 
-class OutboxTable(tables.Table):
+class _RenderedAttributes:
+    """HTML attributes rendered once, where the template reads `as_html`."""
+
+    __slots__ = ("as_html",)
+
+    def __init__(self, attributes):
+        self.as_html = attributes.as_html()
+
+
+class _CellColumn:
+    """What the table template reads of a column for each cell: its `td` attributes."""
+
+    __slots__ = ("attrs",)
+
+    def __init__(self, bound_column):
+        self.attrs = {"td": _RenderedAttributes(bound_column.attrs["td"])}
+
+
+class _PageRow:
+    """What the table template reads of a row: its record, attributes and rendered cells."""
+
+    __slots__ = ("_cells", "attrs", "record")
+
+    def __init__(self, record, attrs, cells):
+        self.record, self.attrs, self._cells = record, attrs, cells
+
+    def items(self):
+        return self._cells
+
+
+class PrerenderedRowsMixin:
+    """Render the cells of a page with the table's `cell_values(record)`, in one pass.
+
+    django-tables2 inspects the signature of a render method and recomputes
+    the column's attributes for every cell, about 50 µs apiece: with 9
+    columns and 50 rows, most of a list page's time. The HTML is the same;
+    `cell_values` returns, per column name, what its render method would.
+    """
+
+    @property
+    def paginated_rows(self):
+        columns = [(column.name, _CellColumn(column)) for column in self.columns]
+        rows = []
+        for bound_row in super().paginated_rows:
+            values = self.cell_values(bound_row.record)
+            cells = [(column, values[name]) for name, column in columns]
+            rows.append(_PageRow(bound_row.record, bound_row.attrs, cells))
+        return rows
+
+    def shown(self, name, value):
+        """Return `value`, or the column's default when django-tables2 would show that instead."""
+        column = self.columns[name]
+        return column.default if value in column.column.empty_values else value
+
+
+class OutboxTable(PrerenderedRowsMixin, tables.Table):
     """The messages of the user's structures, sortable on every column with ties by reference."""
 
     caption = _("Messages of your structures")
@@ -138,6 +254,19 @@ class OutboxTable(tables.Table):
         context = {"message": record, "can_modify": not record.is_expired(self.today)}
         return render_to_string("messaging/_list_outbox_actions.html", context)
 
+    def cell_values(self, record) -> dict:
+        return {
+            "reference": record.reference,
+            "created_at": self.render_created_at(record.created_at),
+            "sender_identifier": self.shown("sender_identifier", record.sender.identifier),
+            "sender_designation": self.shown("sender_designation", record.sender.designation),
+            "title": self.shown("title", record.title),
+            "display_start": self.render_display_start(record.display_start),
+            "display_end": self.render_display_end(record.display_end),
+            "status": self.render_status(record),
+            "actions": self.render_actions(record),
+        }
+
     # Drafts may have no display dates: they sort after every date, both ways,
     # on SQLite and PostgreSQL alike (their default places for NULL differ).
     def order_display_start(self, queryset, is_descending):
@@ -153,7 +282,7 @@ def _order_nulls_last(queryset, name, is_descending):
     return queryset.order_by(F(name).asc(nulls_last=True), "pk")
 
 
-class MailboxTable(tables.Table):
+class MailboxTable(PrerenderedRowsMixin, tables.Table):
     """The messages displayed today to the user's structures, newest first, unread ones in bold."""
 
     caption = _("Messages received by your structures")
@@ -195,8 +324,18 @@ class MailboxTable(tables.Table):
     def render_view(self, record):
         return render_to_string("messaging/_list_view_link.html", {"message": record})
 
+    def cell_values(self, record) -> dict:
+        return {
+            "received_on": self.render_received_on(record.received_on),
+            "title": self.shown("title", self.render_title(record)),
+            "sender": self.render_sender(record.sender),
+            "reference": record.reference,
+            "body": self.render_body(record.body),
+            "view": self.render_view(record),
+        }
 
-class RecipientTable(tables.Table):
+
+class RecipientTable(PrerenderedRowsMixin, tables.Table):
     """The recipients of one message, on its detail page, for the sender side."""
 
     caption = _("Recipients")
@@ -216,6 +355,16 @@ class RecipientTable(tables.Table):
 
     def render_added_at(self, value):
         return format_date(timezone.localtime(value), DATETIME_FORMAT)
+
+    def cell_values(self, record) -> dict:
+        service = record.recipient_service
+        return {
+            "identifier": self.shown("identifier", record.recipient.identifier),
+            "designation": self.shown("designation", record.recipient.designation),
+            "service_code": self.shown("service_code", service.code if service else None),
+            "source": self.shown("source", record.get_source_display()),
+            "added_at": self.render_added_at(record.added_at),
+        }
 
 
 class HistoryTable(tables.Table):

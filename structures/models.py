@@ -97,7 +97,13 @@ class Structure(models.Model):
                 fields=["identifier_type", "identifier"], name="structure_identifier_unique"
             ),
         ]
-        indexes = [models.Index(fields=["identifier"], name="structure_identifier_idx")]
+        indexes = [
+            models.Index(fields=["identifier"], name="structure_identifier_idx"),
+            # The few inactive structures, which "all my recipients" leaves out.
+            models.Index(
+                fields=["id"], condition=Q(is_active=False), name="structure_inactive_idx"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.identifier} - {self.designation}"
@@ -204,7 +210,10 @@ class Partner(models.Model):
 
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="partner_links")
     kind = models.CharField(_("partner kind"), max_length=10, choices=PartnerKind.choices)
-    partner = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="+")
+    # Indexed first in partner_reverse_idx instead.
+    partner = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     partner_service = models.ForeignKey(
         Service, on_delete=models.CASCADE, related_name="+", null=True, blank=True
     )
@@ -223,6 +232,11 @@ class Partner(models.Model):
                 condition=Q(partner_service__isnull=False),
                 name="partner_service_unique",
             ),
+        ]
+        indexes = [
+            # Whether structures found by identifier or name are partners of one sender:
+            # recipient suggestions and search start from the few matching structures.
+            models.Index(fields=["partner", "structure", "kind"], name="partner_reverse_idx"),
         ]
 
     def __str__(self):

@@ -14,6 +14,8 @@ from messaging.tables import (
     ListPaginator,
     MailboxTable,
     OutboxTable,
+    ReceivedMessages,
+    RowsByKey,
     page_links,
 )
 
@@ -73,6 +75,9 @@ class OutboxView(MessageListView):
     def get_queryset(self):
         return Message.objects.for_user(self.request.user).select_related("sender")
 
+    def get_table_data(self):
+        return RowsByKey(super().get_table_data())
+
 
 class MailboxView(MessageListView):
     """The sent messages displayed today to the user's structures, one row per message.
@@ -91,8 +96,4 @@ class MailboxView(MessageListView):
         return Delivery.objects.in_mailbox_of(self.request.user, timezone.localdate())
 
     def get_table_data(self):
-        return (
-            Message.objects.received_through(self.object_list)
-            .select_related("sender")
-            .order_by("-received_on", "-pk")
-        )
+        return ReceivedMessages(self.object_list)
