@@ -22,9 +22,9 @@ LOG_INTERVAL_SECONDS = 60
 class ChosenLanguageMiddleware(LocaleMiddleware):
     """LocaleMiddleware that ignores the browser's Accept-Language header.
 
-    The portal's users work in French whatever their browser says; English is
-    an explicit choice, remembered in the language cookie by Django's
-    set_language view.
+    The portal's users work in French whatever their browser's language
+    setting. English is an explicit choice, remembered in the language cookie
+    by Django's set_language view.
     """
 
     def process_request(self, request):

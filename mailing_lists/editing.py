@@ -34,8 +34,8 @@ def check_members(mailing_list, pairs) -> None:
 def save_mailing_list(mailing_list: MailingList, pairs, *, by) -> MailingList:
     """Validate and store `mailing_list` with exactly the recipients in `pairs`.
 
-    `pairs` holds (structure id, service id or None); a list needs at least
-    one, each a partner of the owner of the list's recipient type.
+    `pairs` contains (structure id, service id or None) tuples. A list needs
+    at least one, and each must be a partner of the owner of the list's type.
     """
     pairs = list(dict.fromkeys(pairs))
     if not pairs:

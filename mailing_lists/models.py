@@ -16,17 +16,11 @@ class MailingListQuerySet(models.QuerySet):
         """Return the lists `user` may see, use and change.
 
         Users attached to the owner structure as a whole may use all its
-        lists; users restricted to a service may use the lists of that
-        service only.
+        lists. Users restricted to a service may use that service's lists only.
         """
-        from structures.access import scopes_of
+        from structures.access import scoped_condition
 
-        condition = Q(pk__in=[])
-        for scope in scopes_of(user):
-            if scope.is_whole_structure:
-                condition |= Q(owner=scope.structure)
-            else:
-                condition |= Q(owner=scope.structure, owner_service=scope.service)
+        condition = scoped_condition(user, structure_field="owner", service_field="owner_service")
         return self.filter(condition)
 
     def usable_for(self, message):

@@ -29,7 +29,7 @@ class MessageStatus(models.TextChoices):
 
 
 class DeliverySource(models.TextChoices):
-    """How a recipient was chosen."""
+    """Way a recipient was chosen: typed, searched, all partners or a mailing list."""
 
     TYPED = "typed", _("Typed identifier")
     SEARCH = "search", _("Recipient search")
@@ -64,17 +64,12 @@ class MessageQuerySet(models.QuerySet):
     def for_user(self, user):
         """Return the messages `user` may see and act on as a sender.
 
-        A user attached to a whole structure sees all of its messages; a user
+        A user attached to a whole structure sees all of its messages. A user
         restricted to a service sees the messages sent in that service's name.
         """
-        from structures.access import scopes_of
+        from structures.access import scoped_condition
 
-        condition = Q(pk__in=[])
-        for scope in scopes_of(user):
-            if scope.is_whole_structure:
-                condition |= Q(sender=scope.structure)
-            else:
-                condition |= Q(sender=scope.structure, sender_service=scope.service)
+        condition = scoped_condition(user, structure_field="sender", service_field="sender_service")
         return self.filter(condition)
 
     def update(self, **kwargs):
@@ -88,7 +83,7 @@ class MessageQuerySet(models.QuerySet):
         return count
 
     def delete(self):
-        """Delete drafts only; raise ProtectedError when the set holds a sent message."""
+        """Delete drafts only; raise ProtectedError when the set contains a sent message."""
         sent = list(self.sent()[:1])
         if sent:
             raise models.ProtectedError(_("A sent message cannot be deleted."), set(sent))
@@ -306,7 +301,7 @@ class DeliveryQuerySet(models.QuerySet):
         """Return the deliveries to `user`'s structures of the messages displayed on `day`.
 
         A user attached to a whole structure receives what is sent to it or to
-        any of its services; a user restricted to a service receives what is
+        any of its services. A user restricted to a service receives what is
         sent to the structure as a whole or to that service.
         """
         from structures.access import scopes_of

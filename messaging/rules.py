@@ -66,9 +66,9 @@ def check_ready_to_send(message, today=None) -> None:
 def check_sent_message_changes(message, today=None) -> None:
     """Raise ValidationError when a change to a sent message breaks the rules for sent ones.
 
-    A sent message keeps its content and sender; its end date may move (not
-    before today or its start), its start date only while still in the
-    future, and nothing at all may change once its display period ended.
+    A sent message keeps its content and sender. Its end date may move, but
+    not before today or its start, and its start date may move only while it
+    is still in the future. Nothing may change once its display period ended.
     """
     stored = type(message).objects.filter(pk=message.pk).first()
     if stored is None or stored.is_draft:
@@ -107,7 +107,7 @@ def deliveries_without_partner(deliveries, message):
     """Return those of `deliveries` whose recipient is not a partner of the sender.
 
     The recipient must have exchanged an invoice with the sender, in the
-    direction of the message's recipient type; a recipient service must
+    direction of the message's recipient type. A recipient service must
     also be named by those invoices.
     """
     rows = _partner_rows(message)

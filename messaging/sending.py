@@ -2,8 +2,8 @@
 
 Each function is atomic and locks the message row, so that two requests
 racing on the same message (a double click, two tabs) act one after the
-other; on PostgreSQL the lock is `SELECT ... FOR UPDATE`, while SQLite
-serialises writers on its own.
+other. On PostgreSQL the lock is `SELECT ... FOR UPDATE`. SQLite ignores it
+but serialises writers on its own.
 """
 
 import logging

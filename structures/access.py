@@ -1,6 +1,8 @@
-"""What a user may act for: the structures, or services, they are attached to."""
+"""Scopes of users: the structures, or services, that each user is attached to and acts for."""
 
 from dataclasses import dataclass
+
+from django.db.models import Q
 
 from structures.models import Membership, Service, Structure
 
@@ -54,3 +56,20 @@ def _load_scopes(user) -> list[Scope]:
     return sorted(
         scopes, key=lambda s: (s.structure.designation, s.service.code if s.service else "")
     )
+
+
+def scoped_condition(user, *, structure_field: str, service_field: str) -> Q:
+    """Return a filter on objects owned by `user`'s structures or, for a service scope, its service.
+
+    An attachment to a whole structure covers all of that structure's
+    objects. An attachment to a service covers only the objects whose
+    `service_field` is that service. A user without scope gets a filter
+    that matches nothing.
+    """
+    condition = Q(pk__in=[])
+    for scope in scopes_of(user):
+        if scope.is_whole_structure:
+            condition |= Q(**{structure_field: scope.structure})
+        else:
+            condition |= Q(**{structure_field: scope.structure, service_field: scope.service})
+    return condition

@@ -203,9 +203,9 @@ class Partner(models.Model):
     """One row of the partner relation: `partner` is a customer or a supplier of `structure`.
 
     Derived from invoices, stored in both directions so that every lookup reads
-    the rows of one structure. A row with `partner_service` set says that the
-    invoices name that service of the partner; the row without a service exists
-    for every partner structure.
+    the rows of one structure. A row with `partner_service` set records that
+    the invoices name that service of the partner. The row without a service
+    exists for every partner structure.
     """
 
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="partner_links")

@@ -103,7 +103,7 @@ def rebuild_partners() -> int:
 def missing_partners(structure_id, kind, pairs):
     """Return the (structure, service) pairs of `pairs` that are not partners of a structure.
 
-    `pairs` holds (structure id, service id or None). A structure qualifies
+    `pairs` contains (structure id, service id or None) tuples. A structure qualifies
     when it exchanged an invoice with `structure_id` in the direction of
     `kind`; a service also needs invoices that name it. The result holds
     model instances, in identifier order, for error messages.

@@ -68,7 +68,7 @@ def test_changelist_search_works(admin_client, name):
     assert response.status_code == 200
 
 
-def test_admin_rejects_a_typed_siret_with_wrong_check_digit(admin_client):
+def test_admin_rejects_bad_check_digit(admin_client):
     response = admin_client.post(
         reverse("admin:structures_structure_add"),
         {
@@ -85,7 +85,7 @@ def test_admin_rejects_a_typed_siret_with_wrong_check_digit(admin_client):
     assert "identifier" in response.context["adminform"].form.errors
 
 
-def test_admin_keeps_an_imported_identifier_that_fails_the_checksum(admin_client):
+def test_admin_keeps_imported_bad_checksum(admin_client):
     structure = PublicStructureFactory(identifier="13001100000000")
 
     response = admin_client.post(

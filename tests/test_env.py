@@ -48,7 +48,7 @@ def test_read_int_rejects_text(monkeypatch):
         read_int("COUNT", default=1)
 
 
-def test_settings_refuse_production_without_secret_key():
+def test_production_requires_secret_key():
     import subprocess
     import sys
 
@@ -69,7 +69,7 @@ def test_settings_refuse_production_without_secret_key():
     assert "SECRET_KEY is required" in result.stderr
 
 
-def test_settings_refuse_a_debug_value_that_is_not_boolean():
+def test_non_boolean_debug_stops_startup():
     import subprocess
     import sys
 
