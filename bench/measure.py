@@ -3,7 +3,7 @@
 Request times are wall-clock times of Django's test Client: middleware,
 view, SQL and template rendering, without a network or a WSGI server.
 A page's SQL time re-executes the statements that one request ran, as
-captured, with a raw cursor, and fetches their rows; the ratio of the two
+captured, with a raw cursor, and fetches their rows. The ratio of the two
 shows how much of a request is spent outside the database.
 """
 
@@ -51,7 +51,7 @@ def percentile(sorted_values: list[float], rank: float) -> float:
 
 @dataclass
 class PageResult:
-    """What one page scenario measured."""
+    """The figures of one page scenario."""
 
     workload: str
     name: str
@@ -123,7 +123,7 @@ def measure_sql(statements: list[str], *, repeat: int) -> list[float]:
 
 @dataclass
 class ActionResult:
-    """What one domain-function scenario measured."""
+    """The figures of one domain-function scenario."""
 
     workload: str
     name: str

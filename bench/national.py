@@ -3,7 +3,7 @@
 Ids are assigned here, not by sequences: public bodies come first (the
 ministry is id 1), then companies (the reader, then the big suppliers).
 Skew follows a Zipf-like weight 1 / (rank + 50) over public bodies, so that
-a few bodies have thousands of suppliers and most have a handful; the
+a few bodies have thousands of suppliers and most have a handful. The
 ministry's suppliers are drawn apart and outnumber every other body's.
 Messages and deliveries are in `bench.national_messages`.
 """
@@ -180,15 +180,25 @@ class NationalGenerator:
     # ---------- Users and memberships ----------
 
     def _load_users(self) -> int:
+        """Load the users and their memberships; return how many users there are.
+
+        The first users of the ministry and of the reader get the names that
+        the scenarios look up.
+        """
         attachments = list(self._attachments())
-        joined = rows.timestamp(self.now)
-        names = {1: MINISTRY_USERNAME}
         reader_user = next(
-            index
-            for index, (structure, _service) in enumerate(attachments, 1)
-            if structure == self.population.reader
+            (
+                index
+                for index, (structure, _service) in enumerate(attachments, 1)
+                if structure == self.population.reader
+            ),
+            None,
         )
-        names[reader_user] = READER_USERNAME
+        if reader_user is None:
+            raise ValueError("Inconsistent data set shape: too few users to give the reader one.")
+        names = {1: MINISTRY_USERNAME, reader_user: READER_USERNAME}
+
+        joined = rows.timestamp(self.now)
         rng = self.rng
         user_lines = (
             rows.user_line(
@@ -201,11 +211,13 @@ class NationalGenerator:
             for user_id in range(1, len(attachments) + 1)
         )
         count = self.loader.copy(get_user_model()._meta.db_table, rows.USER_COLUMNS, user_lines)
+
         membership_lines = (
             rows.membership_line(user_id, user_id, structure, service)
             for user_id, (structure, service) in enumerate(attachments, 1)
         )
         self.loader.copy(Membership._meta.db_table, rows.MEMBERSHIP_COLUMNS, membership_lines)
+
         for user_id, (structure, service) in enumerate(attachments, 1):
             if service is None:
                 self.population.first_user.setdefault(structure, user_id)
@@ -255,8 +267,8 @@ class NationalGenerator:
     def _plan_long_tail(self, public_others) -> int:
         """Give the other companies customers until the shape's pair count is reached.
 
-        Two in five companies have one customer, one in four two, the rest a
-        few to a few hundred; customers are drawn by public rank weight.
+        Two in five companies have one customer, one in four two, and the rest
+        a few to a few hundred. Customers are drawn by public rank weight.
         """
         population, rng = self.population, self.rng
         special = {population.reader, *population.big_suppliers}

@@ -10,7 +10,7 @@ rely on are:
 - the reader's Mailbox: messages from the reader's customers, of which
   `reader_displayed` are displayed today and the others ended.
 
-No other message reaches the reader, so its Mailbox holds exactly those.
+No other message reaches the reader, so its Mailbox contains exactly those.
 """
 
 import bisect

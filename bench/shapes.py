@@ -109,9 +109,9 @@ class NationalShape:
 class W1Shape:
     """The shape of django-postman's benchmark, in structures instead of users.
 
-    Each structure has one user and each message one delivery; one reader has
+    Each structure has one user and each message one delivery. One reader has
     `reader_messages` messages in its Mailbox, all displayed today, from
-    `reader_senders` senders, and `unread_percent` of them unread.
+    `reader_senders` senders. `unread_percent` of them are unread.
     """
 
     structures: int = 10_000

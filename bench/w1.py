@@ -1,9 +1,9 @@
 """The W1 workload: django-postman's benchmark shape, in structures instead of users.
 
 Every structure has one user and every message one delivery. The reader's
-messages are drawn among those created in the last 120 days and are all
-displayed today; the other messages go between random partners, are
-displayed for a few weeks after their creation, and never reach the reader.
+messages are drawn among those created in the last 120 days, and all of them
+are displayed today. The other messages go between random partners and are
+displayed for a few weeks after their creation. None of them reaches the reader.
 """
 
 import datetime

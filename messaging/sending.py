@@ -51,8 +51,8 @@ def _check_partners(message, recipients) -> None:
 def _display_copies(message, now, *, sending=False) -> tuple:
     """Return Delivery.received_on, display_end and sender_id for a delivery added at `now`.
 
-    All are empty for a draft, unless `sending` says that the transaction
-    marks it sent before it commits.
+    All are empty for a draft, unless `sending` is true: the transaction then
+    marks the message sent before it commits.
     """
     if not (message.is_sent or sending):
         return None, None, None

@@ -67,15 +67,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, workload, repeat, warmup, only, output, explain, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError(
-                "run_bench needs the PostgreSQL database that generate_bench_data filled."
-            )
-        if not Structure.objects.exists():
-            raise CommandError("The database holds no structure: run generate_bench_data first.")
+        self._check_database()
         # Production settings serve static files through a manifest that collectstatic writes.
         call_command("collectstatic", interactive=False, verbosity=0)
         self.clients = {}
+
         pages = [page for page in PAGES[workload]() if fnmatch.fnmatch(page.name, only)]
         results = {
             "workload": workload,
@@ -90,15 +86,27 @@ class Command(BaseCommand):
         if workload == "national":
             actions = [a for a in national_actions() if fnmatch.fnmatch(a.name, only)]
             results["actions"] = [self._action(workload, action).as_dict() for action in actions]
+
         if explain:
             explain.write_text(explain_pages(results["pages"]))
             self.stdout.write(f"Wrote {explain}")
         if options["throughput_seconds"] > 0:
             loaded = [page for page in pages if page.name in LOADED_PAGES[workload]]
             results["throughput"] = self._throughput(loaded, **options)
+
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         self.stdout.write(f"Wrote {output}")
+
+    @staticmethod
+    def _check_database():
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                f"run_bench needs the PostgreSQL database that generate_bench_data filled; "
+                f"DATABASE_URL points to {connection.vendor}."
+            )
+        if not Structure.objects.exists():
+            raise CommandError("The database contains no structure: run generate_bench_data first.")
 
     def _client(self, username):
         if username not in self.clients:
