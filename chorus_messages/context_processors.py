@@ -6,7 +6,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from chorus_messages.views import PREVIOUS_LOGIN_SESSION_KEY
-from messaging.models import Delivery
+from messaging.mailbox import mailbox_of
 
 
 def previous_login(request):
@@ -42,7 +42,6 @@ def mailbox_unread_count(request):
 
     @functools.cache
     def count():
-        unread = Delivery.objects.in_mailbox_of(user, timezone.localdate()).unread()
-        return unread.values("message").distinct().count()
+        return mailbox_of(user, timezone.localdate()).unread_count()
 
     return {"mailbox_unread_count": count}

@@ -3,14 +3,14 @@
 import django_tables2 as tables
 from django.db.models import F
 from django.db.models.functions import Lower
-from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from mailing_lists.models import MailingList, Member
-from messaging.tables import TABLE_TEMPLATE
+from messaging.tables import TABLE_TEMPLATE, PrerenderedRowsMixin, action_link, action_list
 
 
-class MailingListTable(tables.Table):
+class MailingListTable(PrerenderedRowsMixin, tables.Table):
     """The lists of the user's structures, sortable on every column with ties by creation."""
 
     caption = _("Mailing lists of your structures")
@@ -50,7 +50,30 @@ class MailingListTable(tables.Table):
         attrs = {"class": "table"}
 
     def render_actions(self, record):
-        return render_to_string("mailing_lists/_list_actions.html", {"mailing_list": record})
+        def link(url_name, text, **options):
+            url = reverse(url_name, args=[record.pk])
+            return action_link(url, text, record.name, **options)
+
+        return action_list(
+            [
+                link("mailing_lists:list-detail", _("View")),
+                link("mailing_lists:list-update", _("Modify")),
+                link("mailing_lists:list-delete", _("Delete"), css_class="link-button--danger"),
+            ]
+        )
+
+    def cell_values(self, record) -> dict:
+        service = record.owner_service
+        return {
+            "name": self.shown("name", record.name),
+            "owner_identifier": self.shown("owner_identifier", record.owner.identifier),
+            "owner_designation": self.shown("owner_designation", record.owner.designation),
+            "service_code": self.shown("service_code", service.code if service else None),
+            "service_label": self.shown("service_label", service.label if service else None),
+            "recipient_kind": self.shown("recipient_kind", record.get_recipient_kind_display()),
+            "member_count": record.member_count,
+            "actions": self.render_actions(record),
+        }
 
     # Names sort as people read them, "voirie" next to "Voirie".
     def order_name(self, queryset, is_descending):

@@ -1,22 +1,20 @@
 """Filters of the Mailbox and Outbox tabs, read from the GET parameters of the page."""
 
-import html
 import re
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
-from django.forms.utils import flatatt
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from chorus_messages.text import fold
 from messaging.models import Delivery, Message, MessageStatus
+from messaging.widgets import LargeSelect
 from structures.models import Structure
+from structures.siret import normalize_siret
 
 # Dates are typed the French way. ISO dates are accepted too, because a browser's
 # <input type="date"> and hand-edited URLs send them.
@@ -68,26 +66,6 @@ class StructureChoiceIterator(ModelChoiceIterator):
 
 class StructureChoiceField(forms.ModelChoiceField):
     iterator = StructureChoiceIterator
-
-
-class LargeSelect(forms.Select):
-    """A select that writes its options in Python, with the HTML of forms.Select.
-
-    Django renders each option through a template, about 0.1 ms apiece, which
-    a list of thousands of senders turns into most of the page's time.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None):
-        selected = {str(chosen) for chosen in self.format_value(value)}
-        # html.escape is Django's escape() without its lazy-string wrapper, which
-        # costs more than the escaping for thousands of options.
-        options = "".join(
-            f'\n  <option value="{html.escape(str(choice))}"'
-            f"{' selected' if str(choice) in selected else ''}>{html.escape(str(label))}</option>"
-            for choice, label in self.choices
-        )
-        attributes = flatatt(self.build_attrs(self.attrs, attrs))
-        return mark_safe(f'<select name="{escape(name)}"{attributes}>{options}\n</select>')
 
 
 class StructureChoiceFilter(django_filters.ModelChoiceFilter):
@@ -153,14 +131,21 @@ class OutboxFilter(django_filters.FilterSet):
         return queryset.filter(title_folded__contains=folded) if folded else queryset
 
 
+# Maximum length of the Mailbox's sender search, in characters.
+SENDER_SEARCH_MAX_LENGTH = 100
+
+
 class MailboxFilter(django_filters.FilterSet):
     """Filters of the Mailbox, applied to the deliveries before they become one row per message."""
 
-    sender = StructureChoiceFilter(
-        field_name="message__sender",
-        queryset=Structure.objects.none(),
+    # A search, not a list of senders: a supplier's Mailbox may hold messages
+    # from thousands of public bodies. It reads the deliveries' copy of the sender.
+    sender = django_filters.CharFilter(
+        method="filter_sender",
         label=_label(Message, "sender"),
-        empty_label=_("All senders"),
+        help_text=_("SIRET, or part of the designation."),
+        max_length=SENDER_SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     recipient = StructureChoiceFilter(
         queryset=lambda request: Structure.objects.for_user(request.user),
@@ -171,9 +156,15 @@ class MailboxFilter(django_filters.FilterSet):
         model = Delivery
         fields = ()
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The senders offered are those of the messages in this Mailbox today:
-        # one query over the user's deliveries, not over every structure.
-        senders = self.queryset.values("sender")
-        self.filters["sender"].queryset = Structure.objects.filter(pk__in=senders)
+    def filter_sender(self, queryset, name, value):
+        """Keep the senders whose SIRET starts with `value`, or whose designation contains it.
+
+        Digits typed with spaces or dots, as SIRETs are often written, are
+        compared to the SIRET. Any other text is compared to the designation,
+        ignoring case and accents.
+        """
+        digits = normalize_siret(value)
+        if digits.isdigit():
+            return queryset.filter(sender__identifier__startswith=digits)
+        folded = fold(value.strip())
+        return queryset.filter(sender__designation_folded__contains=folded) if folded else queryset

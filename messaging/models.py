@@ -336,7 +336,7 @@ class DeliveryQuerySet(models.QuerySet):
             self.values("message_id")
             .annotate(
                 first_received_on=Min("received_on"),
-                # Counts message_id, not pk, so that the Mailbox index alone answers.
+                # Counts message_id, not pk, so that the query reads the Mailbox index only.
                 unread=Count("message_id", filter=Q(read_at__isnull=True)),
             )
             .order_by("-first_received_on", "-message_id")
@@ -375,11 +375,11 @@ class Delivery(models.Model):
     added_at = models.DateTimeField(_("date added"))
     read_at = models.DateTimeField(_("read on"), null=True, blank=True)
     # Copies of the message's display period and sender, so that the Mailbox reads
-    # one index of this table instead of a message row per delivery: the later of
-    # the day the delivery was added (Europe/Paris) and the display start, the
-    # display end, the sender. All are empty while the message is a draft.
-    # Message.save() and the querysets' update() keep them in step; raw SQL that
-    # writes deliveries or display dates must set them too.
+    # one index of this table instead of a message row per delivery. received_on is
+    # the later of the day the delivery was added (Europe/Paris) and the display
+    # start. All three are empty while the message is a draft. Message.save() and
+    # the querysets' update() keep them in step, and raw SQL that writes deliveries
+    # or display dates must set them too.
     received_on = models.DateField(_("reception date"), null=True, blank=True, editable=False)
     display_end = models.DateField(_("display end date"), null=True, blank=True, editable=False)
     # The message's sender, for the Mailbox's choice of senders. Without a
@@ -424,6 +424,13 @@ class Delivery(models.Model):
             models.Index(
                 fields=["recipient", "display_end", "received_on", "message", "read_at", "sender"],
                 name="delivery_mailbox_idx",
+            ),
+            # Whether a Mailbox may contain two deliveries of one message (messaging.mailbox).
+            # Partial, so that deliveries to a whole structure do not write to it.
+            models.Index(
+                fields=["recipient", "display_end"],
+                condition=Q(recipient_service__isnull=False),
+                name="delivery_to_service_idx",
             ),
         ]
 

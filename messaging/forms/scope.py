@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from messaging.forms.recipients import LABEL_SEPARATOR, describe_recipient
+from messaging.widgets import LargeSelect
 from structures.access import scopes_of
 from structures.models import PartnerKind, Service, Structure
 
@@ -80,19 +81,19 @@ def _service_label(service) -> str:
     return LABEL_SEPARATOR.join(filter(None, [service.code, service.label]))
 
 
-class ServiceSelect(forms.Select):
-    """A select whose options tell their structure, so that the script can filter them."""
+class ServiceSelect(LargeSelect):
+    """A select whose options tell their structure, so that the script can filter them.
+
+    A ministry has about 1,000 services, hence a LargeSelect.
+    """
 
     def __init__(self, *args, structure_of=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.structure_of = structure_of or {}
 
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
-        option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        structure_id = self.structure_of.get(str(value))
-        if structure_id is not None:
-            option["attrs"]["data-structure"] = structure_id
-        return option
+    def option_attrs(self, value):
+        structure_id = self.structure_of.get(value)
+        return {} if structure_id is None else {"data-structure": structure_id}
 
 
 class ScopedStructureMixin:

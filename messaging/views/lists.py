@@ -7,7 +7,8 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from messaging.filters import MailboxFilter, OutboxFilter
-from messaging.models import Delivery, Message
+from messaging.mailbox import mailbox_of
+from messaging.models import Message
 from messaging.tables import (
     DEFAULT_PER_PAGE,
     PER_PAGE_CHOICES,
@@ -93,7 +94,8 @@ class MailboxView(MessageListView):
     active_tab = "mailbox"
 
     def get_queryset(self):
-        return Delivery.objects.in_mailbox_of(self.request.user, timezone.localdate())
+        self.mailbox = mailbox_of(self.request.user, timezone.localdate())
+        return self.mailbox.deliveries
 
     def get_table_data(self):
-        return ReceivedMessages(self.object_list)
+        return ReceivedMessages(self.mailbox.filter(self.object_list))
