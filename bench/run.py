@@ -178,8 +178,21 @@ def machine_context(arguments) -> dict:
         "repetitions": f"{arguments.repeat} measured requests after {arguments.warmup} warm-up",
         "machine": f"{os.cpu_count()} CPUs, {memory_kb / 2**20:.0f} GiB, {platform.platform()}",
         "python": platform.python_version(),
+        "postgresql": server_settings(),
         "commit": commit or "unknown",
     }
+
+
+# The server settings that change the figures most: cache size, sort memory, JIT.
+SERVER_SETTINGS = ("server_version", "shared_buffers", "work_mem", "jit")
+
+
+def server_settings() -> str:
+    """Return the PostgreSQL version and settings that the measurements ran with, as text."""
+    url = os.environ.get(URL_VARIABLES["national"], DEFAULT_URLS["national"])
+    with psycopg.connect(_server_url(url, "postgres")) as connection:
+        values = [connection.execute(f"SHOW {name}").fetchone()[0] for name in SERVER_SETTINGS]
+    return ", ".join(f"{name} {value}" for name, value in zip(SERVER_SETTINGS, values, strict=True))
 
 
 def main(argv=None) -> int:
