@@ -6,7 +6,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from chorus_messages.views import PREVIOUS_LOGIN_SESSION_KEY
-from messaging.mailbox import mailbox_of
+from messaging.models import Delivery
 
 
 def previous_login(request):
@@ -42,6 +42,7 @@ def mailbox_unread_count(request):
 
     @functools.cache
     def count():
-        return mailbox_of(user, timezone.localdate()).unread_count()
+        unread = Delivery.objects.in_mailbox_of(user, timezone.localdate()).unread()
+        return unread.values("message").distinct().count()
 
     return {"mailbox_unread_count": count}

@@ -7,8 +7,6 @@ from django.db.models import Case, F, IntegerField, When
 from messaging.models import Delivery, DeliveryQuerySet
 from structures.access import scopes_of
 
-_CACHE_ATTRIBUTE = "_chorus_mailboxes"
-
 
 @dataclass(frozen=True)
 class Mailbox:
@@ -35,13 +33,6 @@ class Mailbox:
             return self.deliveries.count()
         return self.deliveries.message_count()
 
-    def unread_count(self) -> int:
-        """Return how many of those messages have an unread delivery."""
-        unread = self.deliveries.unread()
-        if self.one_per_message:
-            return unread.count()
-        return unread.values("message").distinct().count()
-
     def by_message(self):
         """Return the rows of DeliveryQuerySet.by_message(), in the same order."""
         if not self.one_per_message:
@@ -59,21 +50,15 @@ class Mailbox:
 
 
 def mailbox_of(user, day) -> Mailbox:
-    """Return `user`'s Mailbox on `day`, cached on the user object for the request.
+    """Return `user`'s Mailbox on `day`.
 
     The Mailbox has one delivery per message when the user acts for one
     structure, or one of its services, and no delivery to a service of that
     structure is displayed on `day`. Deliveries to a structure as a whole are
     unique per message (constraint `delivery_structure_unique`).
     """
-    cache = getattr(user, _CACHE_ATTRIBUTE, None)
-    if cache is None:
-        cache = {}
-        setattr(user, _CACHE_ATTRIBUTE, cache)
-    if day not in cache:
-        deliveries = Delivery.objects.in_mailbox_of(user, day)
-        cache[day] = Mailbox(deliveries, _one_per_message(user, day))
-    return cache[day]
+    deliveries = Delivery.objects.in_mailbox_of(user, day)
+    return Mailbox(deliveries, _one_per_message(user, day))
 
 
 def _one_per_message(user, day) -> bool:

@@ -382,7 +382,7 @@ class Delivery(models.Model):
     # or display dates must set them too.
     received_on = models.DateField(_("reception date"), null=True, blank=True, editable=False)
     display_end = models.DateField(_("display end date"), null=True, blank=True, editable=False)
-    # The message's sender, for the Mailbox's choice of senders. Without a
+    # The message's sender, for the Mailbox's sender filter. Without a
     # constraint of its own: the message's foreign key is the one that holds.
     sender = models.ForeignKey(
         Structure,

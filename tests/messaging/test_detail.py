@@ -444,7 +444,7 @@ def test_sender_query_count_does_not_grow_with_recipients(client, town, author):
     client.force_login(author)
 
     assert _count_queries(client, detail_url(few)) == _count_queries(client, detail_url(many))
-    assert _count_queries(client, detail_url(many)) <= 12
+    assert _count_queries(client, detail_url(many)) <= 10
 
 
 def test_recipient_query_count_is_bounded(client, town, reader, vendor):
@@ -455,7 +455,7 @@ def test_recipient_query_count_is_bounded(client, town, reader, vendor):
     second_visit = _count_queries(client, detail_url(message))
 
     assert first_visit == second_visit + 1  # the UPDATE that marks the delivery read
-    assert first_visit <= 12
+    assert first_visit <= 10
 
 
 def test_history_authors_load_in_one_query(client, town, author):
