@@ -88,6 +88,9 @@ def save(page, screenshot_dir, name, viewport):
 
 
 def pick_suggestion(page, typed, label):
+    # After a click that navigates, the form's script may not listen yet: keys typed
+    # before the load event would bring no suggestion.
+    page.wait_for_load_state()
     page.locator("#id_siret").press_sequentially(typed)
     option = page.get_by_role("option", name=label)
     expect(option).to_be_visible()
