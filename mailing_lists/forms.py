@@ -35,6 +35,10 @@ class MailingListForm(ScopedStructureMixin, RecipientChoiceForm):
     structure_field = "owner"
     service_field = "owner_service"
     private_kind_help = _("The lists of a private structure always hold its customers.")
+    service_missing_error = _("You act for a service of this structure: choose it.")
+    service_mismatch_error = _(
+        "This service does not belong to the owner structure, or you are not attached to it."
+    )
 
     owner = forms.TypedChoiceField(coerce=int, label=field_label(MailingList, "owner"))
     owner_service = forms.TypedChoiceField(

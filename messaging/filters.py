@@ -143,7 +143,7 @@ class MailboxFilter(django_filters.FilterSet):
     sender = django_filters.CharFilter(
         method="filter_sender",
         label=_label(Message, "sender"),
-        help_text=_("SIRET, or part of the designation."),
+        help_text=_("Start of the SIRET, or part of the designation."),
         max_length=SENDER_SEARCH_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )

@@ -108,6 +108,10 @@ class ScopedStructureMixin:
     structure_field = "sender"
     service_field = "sender_service"
     private_kind_help = _("A private structure always writes to its customers.")
+    service_missing_error = _("You write for a service of this structure: choose it.")
+    service_mismatch_error = _(
+        "This service does not belong to the sender structure, or you are not attached to it."
+    )
 
     def set_up_scope_fields(self):
         structure = self.fields[self.structure_field]
@@ -198,7 +202,9 @@ class ScopedStructureMixin:
             return
         service = cleaned[self.service_field]
         if not self.scope.allows(structure.pk, service.pk if service else None):
-            self.add_error(self.service_field, _service_error(service))
+            missing = service is None
+            error = self.service_missing_error if missing else self.service_mismatch_error
+            self.add_error(self.service_field, error)
 
     def recipient_context(self):
         """Return (structure, recipient kind) from the cleaned fields, or (None, None)."""
@@ -209,9 +215,3 @@ class ScopedStructureMixin:
         if not structure.is_public or kind not in PartnerKind.values:
             kind = PartnerKind.CUSTOMERS
         return structure, kind
-
-
-def _service_error(service):
-    if service is None:
-        return _("You write for a service of this structure: choose it.")
-    return _("This service does not belong to the sender structure, or you are not attached to it.")

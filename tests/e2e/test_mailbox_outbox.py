@@ -175,3 +175,33 @@ def test_list_and_detail_screens(page, viewport, town, supplier, console_errors,
         check_no_sideways_scroll(page)
         save(page, screenshot_dir, name, viewport)
     assert console_errors == []
+
+
+# Counts the line boxes of the text node of the table's body that reads `text`:
+# 1 when it does not wrap.
+TEXT_LINES = """(text) => {
+  const walker = document.createTreeWalker(
+    document.querySelector("main tbody"), NodeFilter.SHOW_TEXT
+  );
+  while (walker.nextNode()) {
+    if (walker.currentNode.textContent.trim() === text) {
+      const range = document.createRange();
+      range.selectNodeContents(walker.currentNode);
+      return range.getClientRects().length;
+    }
+  }
+  return 0;
+}"""
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, indirect=True)
+def test_outbox_cells_keep_identifiers_whole(page, viewport, town, town_user):
+    sent = sent_message(sender=town, recipients=[StructureFactory()], title="Fermeture estivale")
+    draft = DraftFactory(sender=town, title="W" * 50)
+    log_in(page, "mairie")
+
+    page.goto("/boite-envoi/")
+
+    check_no_sideways_scroll(page)
+    for text in (sent.reference, draft.reference, town.identifier, "Brouillon", "Envoyé"):
+        assert page.evaluate(TEXT_LINES, text) == 1, f"{text} wraps"

@@ -91,6 +91,17 @@ def test_whole_structure_user_may_choose_a_service(town, town_user, stech, vendo
     assert form.cleaned_data["owner_service"] == stech
 
 
+def test_service_of_other_owner_names_owner(town, town_user, stech, vendors):
+    other = PublicStructureFactory()
+    MembershipFactory(user=town_user, structure=other)
+
+    form = bound_form(town_user, other, members=vendors, owner_service=stech.pk)
+
+    assert form.errors["owner_service"] == [
+        "This service does not belong to the owner structure, or you are not attached to it."
+    ]
+
+
 def test_deactivated_service_of_a_list_stays_offered(town, town_user, vendors):
     old = ServiceFactory(structure=town, code="OLD")
     mailing_list = make_list(town, vendors, owner_service=old)
