@@ -166,5 +166,6 @@ class MailboxFilter(django_filters.FilterSet):
         digits = normalize_siret(value)
         if digits.isdigit():
             return queryset.filter(sender__identifier__startswith=digits)
-        folded = fold(value.strip())
+        # Spaces typed twice, or a tab, count as one space.
+        folded = fold(" ".join(value.split()))
         return queryset.filter(sender__designation_folded__contains=folded) if folded else queryset

@@ -360,9 +360,11 @@ def test_sender_filter_by_designation_ignores_case_and_accents(client_of, vendor
 
     response = client_of.get(MAILBOX, {"sender": " nouvelle-aquitaine"})
     accented = client_of.get(MAILBOX, {"sender": "region"})
+    spaced = client_of.get(MAILBOX, {"sender": "Région  \tNouvelle"})
 
     assert listed(response) == [kept.pk]
     assert listed(accented) == [kept.pk]
+    assert listed(spaced) == [kept.pk]
 
 
 def test_sender_filter_without_match_says_so(client_of, vendor, town):
