@@ -63,7 +63,25 @@ class RowsByKey(TableQuerysetData):
     def __getitem__(self, key):
         if not isinstance(key, slice):
             return super().__getitem__(key)
-        return list(self.data.filter(pk__in=self.data.values("pk")[key]))
+        return list(self.data.filter(pk__in=self._page_keys(key)))
+
+    def _page_keys(self, key):
+        """Return the keys of slice `key`, read from the nearer end of the sort order.
+
+        The last page of 100,000 recipients would otherwise skip 99,950 index
+        entries. Read in reverse order, the same keys are the first 50. Every
+        sort of these tables ends with the primary key, so the reverse order
+        is exactly the order read backwards, NULLs included.
+        """
+        keys = self.data.values("pk")
+        # The paginator has counted the rows by now. Without a count, read forwards.
+        count = getattr(self, "_length", None)
+        if count is None or key.step not in (None, 1):
+            return keys[key]
+        start, stop, _ = key.indices(count)
+        if start <= count // 2 or start >= stop:
+            return keys[key]
+        return keys.reverse()[count - stop : count - start]
 
 
 class ReceivedMessages(TableData):
