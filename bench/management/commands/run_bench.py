@@ -2,6 +2,7 @@
 
 import fnmatch
 import json
+import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -71,6 +72,7 @@ class Command(BaseCommand):
         # Production settings serve static files through a manifest that collectstatic writes.
         call_command("collectstatic", interactive=False, verbosity=0)
         self.clients = {}
+        self._vacuum()
 
         pages = [page for page in PAGES[workload]() if fnmatch.fnmatch(page.name, only)]
         results = {
@@ -86,6 +88,7 @@ class Command(BaseCommand):
         if workload == "national":
             actions = [a for a in national_actions() if fnmatch.fnmatch(a.name, only)]
             results["actions"] = [self._action(workload, action).as_dict() for action in actions]
+            self._vacuum()
 
         if explain:
             explain.write_text(explain_pages(results["pages"]))
@@ -97,6 +100,19 @@ class Command(BaseCommand):
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         self.stdout.write(f"Wrote {output}")
+
+    def _vacuum(self):
+        """Remove the dead rows that the rolled-back actions leave in the message tables.
+
+        Each run rolls back five sends of 100,000 deliveries. Autovacuum waits
+        for 20 % of a table to be dead, 4 million deliveries, and meanwhile the
+        planner reads through the dead index entries at the ends of the
+        indexes to estimate ranges: 6 ms of planning per query was measured.
+        """
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM messaging_delivery, messaging_message, messaging_messageevent")
+        self.stdout.write(f"VACUUM of the message tables: {time.perf_counter() - started:.1f} s")
 
     @staticmethod
     def _check_database():
