@@ -5,14 +5,12 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.models import ModelChoiceIterator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from chorus_messages.text import fold
 from messaging.models import Delivery, Message, MessageStatus
-from messaging.widgets import LargeSelect
 from structures.models import Structure
 from structures.siret import normalize_siret
 
@@ -48,36 +46,6 @@ class ReferenceField(forms.Field):
         return int(match.group(1))
 
 
-class StructureChoiceIterator(ModelChoiceIterator):
-    """Choices "SIRET - DESIGNATION" read as plain rows, without a Structure object each.
-
-    The label is Structure.__str__ written again, because a Mailbox may offer
-    thousands of senders and building an object for each costs more than the query.
-    """
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for pk, identifier, designation in self.queryset.values_list(
-            "pk", "identifier", "designation"
-        ):
-            yield (pk, f"{identifier} - {designation}")
-
-
-class StructureChoiceField(forms.ModelChoiceField):
-    iterator = StructureChoiceIterator
-
-
-class StructureChoiceFilter(django_filters.ModelChoiceFilter):
-    """Choose one structure among a queryset, for lists that may offer thousands."""
-
-    field_class = StructureChoiceField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", LargeSelect)
-        super().__init__(*args, **kwargs)
-
-
 class ReferenceFilter(django_filters.Filter):
     """Keep the message whose number is typed, in any form ReferenceField accepts."""
 
@@ -108,7 +76,7 @@ class OutboxFilterForm(forms.Form):
 class OutboxFilter(django_filters.FilterSet):
     """Combinable filters of the Outbox: sender, status, title, reference, start date range."""
 
-    sender = StructureChoiceFilter(
+    sender = django_filters.ModelChoiceFilter(
         queryset=lambda request: Structure.objects.for_user(request.user),
         empty_label=_("All my structures"),
     )
@@ -147,7 +115,7 @@ class MailboxFilter(django_filters.FilterSet):
         max_length=SENDER_SEARCH_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    recipient = StructureChoiceFilter(
+    recipient = django_filters.ModelChoiceFilter(
         queryset=lambda request: Structure.objects.for_user(request.user),
         empty_label=_("All my structures"),
     )

@@ -12,8 +12,8 @@ class LargeSelect(forms.Select):
     """A select that writes its options in Python, with the HTML of forms.Select.
 
     Django renders each option through a template, about 0.1 ms apiece, which
-    a list of thousands of senders, or the 1,000 services of a ministry, turns
-    into most of the page's time. Grouped choices become `<optgroup>`s.
+    the 1,000 services of a ministry turn into most of the message form's
+    time. Grouped choices become `<optgroup>`s.
     """
 
     def render(self, name, value, attrs=None, renderer=None):

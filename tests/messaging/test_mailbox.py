@@ -335,36 +335,36 @@ def test_sort_parameter_is_ignored(client_of, town, vendor):
 
 
 def test_sender_filter_by_siret(client_of, vendor, town):
-    kept = sent_message(sender=town, recipients=[vendor])
+    matching = sent_message(sender=town, recipients=[vendor])
     sent_message(sender=PublicStructureFactory(), recipients=[vendor])
 
     response = client_of.get(MAILBOX, {"sender": town.identifier})
 
-    assert listed(response) == [kept.pk]
+    assert listed(response) == [matching.pk]
 
 
 def test_sender_filter_by_siret_prefix_with_spaces(client_of, vendor):
     town = PublicStructureFactory(identifier="21330063500017")
-    kept = sent_message(sender=town, recipients=[vendor])
+    matching = sent_message(sender=town, recipients=[vendor])
     sent_message(sender=PublicStructureFactory(identifier="11000201100044"), recipients=[vendor])
 
     response = client_of.get(MAILBOX, {"sender": "213\u00a0300 635"})
 
-    assert listed(response) == [kept.pk]
+    assert listed(response) == [matching.pk]
 
 
 def test_sender_filter_by_designation_ignores_case_and_accents(client_of, vendor):
     region = PublicStructureFactory(designation="RÉGION NOUVELLE-AQUITAINE")
-    kept = sent_message(sender=region, recipients=[vendor])
+    matching = sent_message(sender=region, recipients=[vendor])
     sent_message(sender=PublicStructureFactory(designation="COMMUNE DE PAU"), recipients=[vendor])
 
     response = client_of.get(MAILBOX, {"sender": " nouvelle-aquitaine"})
     accented = client_of.get(MAILBOX, {"sender": "region"})
     spaced = client_of.get(MAILBOX, {"sender": "Région  \tNouvelle"})
 
-    assert listed(response) == [kept.pk]
-    assert listed(accented) == [kept.pk]
-    assert listed(spaced) == [kept.pk]
+    assert listed(response) == [matching.pk]
+    assert listed(accented) == [matching.pk]
+    assert listed(spaced) == [matching.pk]
 
 
 def test_sender_filter_without_match_says_so(client_of, vendor, town):
